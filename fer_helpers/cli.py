@@ -1,0 +1,116 @@
+"""Console scripts: ``fer-train`` and ``fer-evaluate``. Bad input ends in one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+
+from fer_helpers.errors import FERDataError, ModelFileError  # noqa: E402
+
+
+def _run(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse ``argv``, run ``main`` and turn expected errors into a one-line message and exit code 2."""
+    args = parser.parse_args(argv)
+    try:
+        return main(args)
+    except (FERDataError, ModelFileError, ValueError, RuntimeError) as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; rerun the same command to resume from the last finished epoch.", file=sys.stderr)
+        return 130
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``fer-train``."""
+    from fer_helpers.models import MODEL_BUILDERS
+    from fer_helpers.profiles import PROFILES
+
+    parser = argparse.ArgumentParser(
+        prog="fer-train",
+        description="Train a facial-expression model, evaluate it on the test split and save it with its metrics.",
+    )
+    parser.add_argument("--data", help="FER2013 folder (train/ and test/), fer2013.csv, or 'synthetic' "
+                        "(default: $FER2013_DIR, else data/fer2013, else the generated sample)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), help="default: $FER_PROFILE, else gpu/smoke (CI)/cpu")
+    parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
+    parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest); rerun to resume")
+    parser.add_argument("--epochs", type=int, help="fixed number of epochs (turns off the time budget)")
+    parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
+    parser.add_argument("--seed", type=int, default=42)
+    return parser
+
+
+def train_main(args: argparse.Namespace) -> int:
+    """Run ``fer-train``."""
+    from fer_helpers.experiment import load_data_for_profile, train_and_evaluate
+    from fer_helpers.profiles import get_profile
+
+    profile = get_profile(args.profile)
+    print(f"Profile: {profile.name} (model {args.model or profile.model}, up to {args.epochs or profile.max_epochs} epochs"
+          + (f", budget {profile.time_budget_minutes:.0f} min" if profile.time_budget_minutes and not args.epochs else "")
+          + ")", flush=True)
+    data = load_data_for_profile(profile, args.data, seed=args.seed)
+    result = train_and_evaluate(
+        data, profile, args.out, args.model, args.epochs, args.class_weights, seed=args.seed, verbose=1
+    )
+    metrics = result.metrics
+    print(
+        f"\nTest accuracy: {metrics['accuracy']:.4f} (with flip TTA: {metrics['accuracy_tta']:.4f}) on "
+        f"{metrics['data']['test_images']} {data.source} test faces; trained {metrics['training']['epochs_run']} epochs "
+        f"in {metrics['training']['training_seconds'] / 60:.1f} min."
+    )
+    if data.is_synthetic:
+        print("(Synthetic data: these numbers say nothing about real faces.)")
+    print(f"Model saved to {result.model_path}; metrics in {result.metrics_path}")
+    return 0
+
+
+def evaluate_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``fer-evaluate``."""
+    parser = argparse.ArgumentParser(
+        prog="fer-evaluate", description="Evaluate a saved model on DATA/test/<class>/* and print the per-class report."
+    )
+    parser.add_argument("--model", required=True, help="a .keras model file (for example models/fer_vgg_bn_cpu.keras)")
+    parser.add_argument("--data", required=True, help="folder holding test/<class>/* (Kaggle layout)")
+    parser.add_argument("--tta", action="store_true", help="average predictions with the mirrored faces")
+    parser.add_argument("--json", type=Path, help="write the metrics to this JSON file")
+    return parser
+
+
+def evaluate_main(args: argparse.Namespace) -> int:
+    """Run ``fer-evaluate``."""
+    from fer_helpers.evaluation import evaluate_model, format_report, load_trained_model, write_json
+    from fer_helpers.folder_layout import load_split
+
+    data = Path(args.data)
+    if not (data / "test").is_dir():
+        raise FERDataError(f"{data} has no test/ folder; expected {data}/test/<class>/*.jpg (Kaggle layout).")
+    model = load_trained_model(args.model)
+    faces = load_split(data, "test")
+    metrics = evaluate_model(model, faces, tta=args.tta)
+    metrics.update(model=str(args.model), data=str(data))
+    print(format_report(metrics))
+    if args.json:
+        write_json(metrics, args.json)
+        print(f"Metrics written to {args.json}")
+    return 0
+
+
+def fer_train(argv: list[str] | None = None) -> int:
+    """Entry point of ``fer-train``."""
+    return _run(train_main, train_parser(), argv)
+
+
+def fer_evaluate(argv: list[str] | None = None) -> int:
+    """Entry point of ``fer-evaluate``."""
+    return _run(evaluate_main, evaluate_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(fer_train())

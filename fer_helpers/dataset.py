@@ -1,0 +1,121 @@
+"""Load FER2013 (folders, CSV or the generated sample), carve a seeded validation split, and build tf.data pipelines."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from fer_helpers.csv_layout import load_csv_layout
+from fer_helpers.errors import FERDataError
+from fer_helpers.folder_layout import load_folder_layout
+from fer_helpers.imageset import ImageSet
+from fer_helpers.locate import data_home, find_fer2013
+from fer_helpers.synthetic import SYNTHETIC_NOTICE, generate_synthetic_fer, is_synthetic
+
+SYNTHETIC = "synthetic"
+
+
+@dataclass
+class FERData:
+    """Train, validation and test splits plus a description of where they came from."""
+
+    train: ImageSet
+    val: ImageSet
+    test: ImageSet
+    source: str
+    """``"fer2013-folders"``, ``"fer2013-csv"`` or ``"synthetic"``."""
+    location: str
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Return True when the data is the generated sample, not real faces."""
+        return self.source == SYNTHETIC
+
+    def describe(self) -> str:
+        """Return a one-line summary: source, location and split sizes."""
+        return (
+            f"{self.source} from {self.location}: {len(self.train)} train, "
+            f"{len(self.val)} validation, {len(self.test)} test faces"
+        )
+
+
+def resolve_source(source: str | os.PathLike | None = None) -> tuple[str, Path]:
+    """Return ``(kind, path)`` for ``source``: a folder, a ``.csv``, ``"synthetic"``, or None for automatic.
+
+    Automatic means ``$FER2013_DIR``, else ``data/fer2013`` (folders or ``fer2013.csv`` inside), else the
+    generated sample in ``data/synthetic``.
+    """
+    if source is not None and str(source) == SYNTHETIC:
+        return SYNTHETIC, data_home() / SYNTHETIC
+    path = find_fer2013(source)
+    if path is None:
+        return SYNTHETIC, data_home() / SYNTHETIC
+    if path.suffix.lower() == ".csv":
+        return "fer2013-csv", path
+    if path.is_dir() and not (path / "train").exists() and (path / "fer2013.csv").is_file():
+        return "fer2013-csv", path / "fer2013.csv"
+    if path.is_dir() and is_synthetic(path):
+        return SYNTHETIC, path
+    return "fer2013-folders", path
+
+
+def split_train_val(train: ImageSet, val_fraction: float = 0.1, seed: int = 42) -> tuple[ImageSet, ImageSet]:
+    """Return ``(train, val)``: a stratified, seeded split of the training faces (test is never touched)."""
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+    indices = np.arange(len(train))
+    train_idx, val_idx = train_test_split(
+        indices, test_size=val_fraction, stratify=train.labels, random_state=seed
+    )
+    return train.subset(np.sort(train_idx)), train.subset(np.sort(val_idx))
+
+
+def stratified_fraction(images: ImageSet, fraction: float, seed: int = 42) -> ImageSet:
+    """Return a stratified random ``fraction`` of ``images`` (for quick smoke runs); 1.0 returns them all."""
+    if fraction >= 1.0:
+        return images
+    keep, _ = train_test_split(
+        np.arange(len(images)), train_size=fraction, stratify=images.labels, random_state=seed
+    )
+    return images.subset(np.sort(keep))
+
+
+def load_fer2013(
+    source: str | os.PathLike | None = None,
+    val_fraction: float = 0.1,
+    seed: int = 42,
+    subset: float = 1.0,
+    skip_bad_files: bool = False,
+    progress: bool = True,
+    verbose: bool = True,
+) -> FERData:
+    """Return FER2013 (or the generated sample, announced loudly) as train/val/test ImageSets.
+
+    ``subset`` < 1 keeps a stratified fraction of every split, for smoke runs.
+    """
+    kind, path = resolve_source(source)
+    if kind == SYNTHETIC:
+        if verbose:
+            print(SYNTHETIC_NOTICE, flush=True)
+        splits = load_folder_layout(generate_synthetic_fer(path), skip_bad_files, progress=False)
+    elif kind == "fer2013-csv":
+        splits = load_csv_layout(path)
+        if "train" not in splits or "test" not in splits:
+            raise FERDataError(f"{path} needs both Training and PublicTest rows; found only {sorted(splits)}.")
+    else:
+        splits = load_folder_layout(path, skip_bad_files, progress=progress)
+    train, val = split_train_val(splits["train"], val_fraction, seed)
+    data = FERData(
+        train=stratified_fraction(train, subset, seed),
+        val=stratified_fraction(val, subset, seed),
+        test=stratified_fraction(splits["test"], subset, seed),
+        source=kind,
+        location=str(path),
+    )
+    if verbose:
+        print(f"Data: {data.describe()}", flush=True)
+    return data

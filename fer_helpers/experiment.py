@@ -1,0 +1,93 @@
+"""Train, evaluate and record in one call: what ``fer-train``, ``make run`` and notebook 04 run."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fer_helpers.dataset import SYNTHETIC, FERData, load_fer2013, resolve_source
+from fer_helpers.evaluation import evaluate_model, format_report, write_json
+from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_figure
+from fer_helpers.profiles import Profile
+from fer_helpers.provenance import provenance
+from fer_helpers.training import TrainingRun, train_model
+
+MODEL_FILE = "model.keras"
+METRICS_FILE = "metrics.json"
+
+
+def load_data_for_profile(profile: Profile, source: str | os.PathLike | None = None, seed: int = 42) -> FERData:
+    """Return the data a profile trains on: FER2013 cut to ``profile.subset``, or the whole (small) generated sample."""
+    kind, _ = resolve_source(source)
+    return load_fer2013(source, seed=seed, subset=1.0 if kind == SYNTHETIC else profile.subset)
+
+
+@dataclass
+class ExperimentResult:
+    """A trained model with its test metrics and the paths of everything written."""
+
+    run: TrainingRun
+    metrics: dict
+    model_path: Path
+    metrics_path: Path
+
+
+def train_and_evaluate(
+    data: FERData,
+    profile: Profile,
+    out_dir: str | Path,
+    model_name: str | None = None,
+    epochs: int | None = None,
+    class_weights: bool = False,
+    seed: int = 42,
+    verbose: int | str = "auto",
+) -> ExperimentResult:
+    """Train on ``data.train`` (choosing the checkpoint on ``data.val``), evaluate on ``data.test``, write everything.
+
+    Writes ``model.keras``, ``history.csv``, ``metrics.json`` (test metrics with and without flip TTA,
+    plus provenance), ``confusion_matrix.png`` and ``learning_curves.png`` under ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    run = train_model(data, profile, out_dir, model_name, epochs, class_weights, seed=seed, verbose=verbose)
+    model_path = out_dir / MODEL_FILE
+    run.model.save(model_path)
+    test = evaluate_model(run.model, data.test)
+    test_tta = evaluate_model(run.model, data.test, tta=True)
+    metrics = {
+        "accuracy": test["accuracy"],
+        "accuracy_tta": test_tta["accuracy"],
+        "loss": test["loss"],
+        "model": run.model.name,
+        "parameters": int(run.model.count_params()),
+        "profile": profile.to_dict(),
+        "data": {
+            "source": data.source,
+            "location": data.location,
+            "synthetic": data.is_synthetic,
+            "train_images": len(data.train),
+            "val_images": len(data.val),
+            "test_images": len(data.test),
+            "split": "test = the data set's test split (FER2013 PublicTest); validation carved from train",
+        },
+        "training": {
+            "seed": seed,
+            "epochs_run": run.epochs_run,
+            "planned_epochs": run.planned_epochs,
+            "training_seconds": round(run.training_seconds, 1),
+            "total_seconds": round(time.perf_counter() - started, 1),
+            "class_weights": class_weights,
+            "resumed": run.resumed,
+            "best_val_accuracy": run.best_val_accuracy,
+        },
+        "test": test,
+        "test_tta": test_tta,
+        "provenance": provenance(),
+    }
+    metrics_path = write_json(metrics, out_dir / METRICS_FILE)
+    save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / "confusion_matrix.png")
+    save_figure(plot_learning_curves(run.history), out_dir / "learning_curves.png")
+    print(format_report(test), flush=True)
+    return ExperimentResult(run, metrics, model_path, metrics_path)

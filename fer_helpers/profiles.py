@@ -1,0 +1,76 @@
+"""Training profiles: ``smoke`` (seconds, for tests and CI), ``cpu`` (a 60-minute budget on 2 cores), ``gpu`` (full recipe)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+PROFILE_ENV_VAR = "FER_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything a training run needs to know besides the data."""
+
+    name: str
+    model: str
+    max_epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    warmup_epochs: float
+    patience: int
+    time_budget_minutes: float | None
+    """Wall-clock budget for training; the epoch count is fitted to it after the first epochs."""
+    subset: float
+    """Fraction of each split used (smoke runs use a small stratified part)."""
+    mixed_precision: bool
+    deterministic: bool
+    """Turn on TensorFlow op determinism so that two seeded runs give identical numbers."""
+
+    def to_dict(self) -> dict:
+        """Return the profile as a plain dict (for JSON provenance)."""
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", model="vgg_bn", max_epochs=2, batch_size=32, learning_rate=1e-3, weight_decay=1e-4,
+        warmup_epochs=0.0, patience=2, time_budget_minutes=None, subset=0.03, mixed_precision=False, deterministic=True,
+    ),
+    "cpu": Profile(
+        name="cpu", model="vgg_bn", max_epochs=40, batch_size=64, learning_rate=2e-3, weight_decay=1e-4,
+        warmup_epochs=1.0, patience=10, time_budget_minutes=60.0, subset=1.0, mixed_precision=False, deterministic=False,
+    ),
+    "gpu": Profile(
+        name="gpu", model="vgg_bn_wide", max_epochs=80, batch_size=128, learning_rate=2e-3, weight_decay=5e-4,
+        warmup_epochs=2.0, patience=20, time_budget_minutes=None, subset=1.0, mixed_precision=True, deterministic=False,
+    ),
+}
+
+
+def gpu_available() -> bool:
+    """Return True if TensorFlow sees a GPU."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def default_profile_name() -> str:
+    """Return ``$FER_PROFILE`` if set, else ``gpu`` with a GPU, ``smoke`` when ``$CI`` is set, else ``cpu``."""
+    chosen = os.environ.get(PROFILE_ENV_VAR, "").strip().lower()
+    if chosen:
+        return chosen
+    if gpu_available():
+        return "gpu"
+    if os.environ.get("CI"):
+        return "smoke"
+    return "cpu"
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the named profile, or the automatic choice (:func:`default_profile_name`) when ``name`` is None."""
+    name = (name or default_profile_name()).lower()
+    if name not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}; choose one of {', '.join(PROFILES)} (or set {PROFILE_ENV_VAR}).")
+    return PROFILES[name]

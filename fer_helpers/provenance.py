@@ -1,0 +1,75 @@
+"""Record what produced a model or a metric: versions, machine, git commit, time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("fer-course", "tensorflow", "keras", "numpy", "scikit-learn", "pillow")
+
+
+def package_versions() -> dict[str, str]:
+    """Return the installed versions of the packages that matter for results."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def cpu_name() -> str:
+    """Return the CPU model name (from /proc/cpuinfo where available)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine_description() -> dict[str, object]:
+    """Return the machine: OS, CPU model and core count, and GPU names if TensorFlow sees any."""
+    import os
+
+    import tensorflow as tf
+
+    gpus = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        gpus.append(details.get("device_name", gpu.name))
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu_name(),
+        "cpu_cores": os.cpu_count(),
+        "gpus": gpus,
+    }
+
+
+def git_commit(path: Path | None = None) -> str:
+    """Return the current git commit (with ``-dirty`` if there are uncommitted changes), or ``unknown``."""
+    cwd = path or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def provenance() -> dict[str, object]:
+    """Return versions, machine, git commit and a UTC timestamp, for JSON next to a model or metric."""
+    return {
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "machine": machine_description(),
+        "git_commit": git_commit(),
+    }

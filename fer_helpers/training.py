@@ -1,0 +1,209 @@
+"""One training code path for ``fer-train`` and notebook 04: seeded, checkpointed, resumable, time-budgeted."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
+
+from fer_helpers.augmentation import build_augmentation, seed_augmentation
+from fer_helpers.classes import NUM_CLASSES
+from fer_helpers.dataset import FERData
+from fer_helpers.models import build_model
+from fer_helpers.pipeline import make_dataset
+from fer_helpers.profiles import Profile
+
+BEST_CHECKPOINT = "best.keras"
+BACKUP_DIR = "backup"
+HISTORY_FILE = "history.csv"
+STATE_FILE = "train_state.json"
+
+
+class BudgetedCosineSchedule(keras.callbacks.Callback):
+    """Warm up, then cosine-decay the learning rate over a number of epochs fitted to a wall-clock budget.
+
+    After each of the first two epochs it measures the epoch time and shrinks the planned epoch
+    count so training ends inside ``budget_seconds``; it stops training early when the next epoch
+    would overrun. Elapsed time and the plan are saved in ``state_path`` so a resumed run keeps both.
+    """
+
+    def __init__(self, base_lr: float, max_epochs: int, warmup_epochs: float, budget_seconds: float | None, state_path: Path):
+        super().__init__()
+        self.base_lr = base_lr
+        self.warmup_epochs = warmup_epochs
+        self.budget_seconds = budget_seconds
+        self.state_path = Path(state_path)
+        self.state = {"planned_epochs": max_epochs, "elapsed_seconds": 0.0, "epochs_done": 0}
+        self.steps_per_epoch = 1
+        self._epoch = 0
+        self._epoch_start = 0.0
+
+    def on_train_begin(self, logs=None):
+        if self.state_path.is_file():
+            self.state.update(json.loads(self.state_path.read_text()))
+        self.steps_per_epoch = max(1, int(self.params.get("steps") or 1))
+
+    def learning_rate_at(self, progress_epochs: float) -> float:
+        """Return the learning rate after ``progress_epochs`` epochs (fractional) of training."""
+        if progress_epochs < self.warmup_epochs:
+            return self.base_lr * (0.1 + 0.9 * progress_epochs / self.warmup_epochs)
+        span = max(self.state["planned_epochs"] - self.warmup_epochs, 1e-9)
+        done = min(1.0, (progress_epochs - self.warmup_epochs) / span)
+        return self.base_lr * 0.5 * (1 + math.cos(math.pi * done))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = self.learning_rate_at(self._epoch + batch / self.steps_per_epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch_seconds = time.perf_counter() - self._epoch_start
+        state = self.state
+        state["elapsed_seconds"] += epoch_seconds
+        state["epochs_done"] = epoch + 1
+        if logs is not None:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            logs["epoch_seconds"] = epoch_seconds
+        if self.budget_seconds:
+            remaining = self.budget_seconds - state["elapsed_seconds"]
+            if epoch < 2:  # fit the plan to the measured speed; later epochs keep it fixed
+                fits = epoch + 1 + int(remaining // epoch_seconds)
+                state["planned_epochs"] = max(epoch + 1, min(state["planned_epochs"], fits))
+            if remaining < epoch_seconds:
+                self.model.stop_training = True
+        if epoch + 1 >= state["planned_epochs"]:
+            self.model.stop_training = True
+        self.state_path.write_text(json.dumps(state, indent=2))
+
+
+@dataclass
+class TrainingRun:
+    """What a finished training run leaves: the best model and where its files are."""
+
+    model: keras.Model
+    out_dir: Path
+    history: dict[str, list[float]]
+    training_seconds: float
+    epochs_run: int
+    planned_epochs: int
+    best_val_accuracy: float
+    resumed: bool
+
+
+def balanced_class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Return scikit-learn's 'balanced' class weights (rare classes such as disgust weigh more)."""
+    weights = compute_class_weight("balanced", classes=np.arange(NUM_CLASSES), y=labels)
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def read_history(path: str | Path) -> dict[str, list[float]]:
+    """Return the CSV history as column -> values, one row per epoch (a resumed epoch's last row wins)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch")}
+    ordered = [rows[e] for e in sorted(rows)]
+    columns = list(ordered[0]) if ordered else []
+    return {c: [float(r[c]) if r[c] not in ("", None) else float("nan") for r in ordered] for c in columns}
+
+
+def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
+    """Compile ``model`` with AdamW, sparse cross-entropy and accuracy (XLA off: it is slower on CPU here)."""
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=profile.learning_rate, weight_decay=profile.weight_decay),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=False,
+    )
+    return model
+
+
+def train_model(
+    data: FERData,
+    profile: Profile,
+    out_dir: str | Path,
+    model_name: str | None = None,
+    epochs: int | None = None,
+    class_weights: bool = False,
+    augment: str = "full",
+    seed: int = 42,
+    verbose: int | str = "auto",
+) -> TrainingRun:
+    """Train ``model_name`` (default: the profile's) on ``data`` and return the best model by validation accuracy.
+
+    Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
+    rerunning after a crash resumes from it), ``history.csv`` and ``train_state.json``.
+    ``augment`` is ``"full"`` (seed's + random erasing), ``"seed"`` (the seed's four) or ``"none"``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir = out_dir / BACKUP_DIR
+    resumed = backup_dir.exists() and any(backup_dir.iterdir())
+    if not resumed:  # a fresh run: forget the files of any earlier, finished run
+        for name in (HISTORY_FILE, STATE_FILE, BEST_CHECKPOINT):
+            (out_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(backup_dir, ignore_errors=True)
+
+    keras.utils.set_random_seed(seed)
+    if profile.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    if profile.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = compile_model(build_model(model_name or profile.model), profile)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+    augmentation = {"full": build_augmentation, "seed": seed_augmentation}.get(augment)
+    train_ds = make_dataset(
+        data.train, profile.batch_size, training=True, augmentation=augmentation(seed=seed) if augmentation else None, seed=seed
+    )
+    val_ds = make_dataset(data.val, batch_size=256)
+
+    max_epochs = epochs or profile.max_epochs
+    budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
+    schedule = BudgetedCosineSchedule(profile.learning_rate, max_epochs, profile.warmup_epochs, budget, out_dir / STATE_FILE)
+    earlier = read_history(out_dir / HISTORY_FILE).get("val_accuracy", [])
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup_dir)),
+        schedule,
+        keras.callbacks.ModelCheckpoint(
+            str(out_dir / BEST_CHECKPOINT), monitor="val_accuracy", mode="max", save_best_only=True,
+            initial_value_threshold=max(earlier) if resumed and earlier else None,
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=profile.patience),
+        keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
+    ]
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=max_epochs,
+        callbacks=callbacks,
+        class_weight=balanced_class_weights(data.train.labels) if class_weights else None,
+        verbose=verbose,
+    )
+    history = read_history(out_dir / HISTORY_FILE)
+    best = keras.models.load_model(out_dir / BEST_CHECKPOINT, compile=False)
+    return TrainingRun(
+        model=best,
+        out_dir=out_dir,
+        history=history,
+        training_seconds=float(schedule.state["elapsed_seconds"]),
+        epochs_run=len(history.get("epoch", [])),
+        planned_epochs=int(schedule.state["planned_epochs"]),
+        best_val_accuracy=max(history.get("val_accuracy", [float("nan")])),
+        resumed=resumed,
+    )
