@@ -1,0 +1,59 @@
+"""Grad-CAM (Selvaraju et al., 2017): which pixels pushed the model towards a class.
+
+For a conv layer with feature maps A^k and the class score y^c:
+    alpha_k = mean over positions of dy^c / dA^k        (how much map k matters for class c)
+    heatmap = ReLU(sum_k alpha_k * A^k)                  (keep only evidence *for* the class)
+then normalise to [0, 1] and upsample to the image size.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from fer_helpers.pipeline import as_model_input
+
+
+def gradcam_layer_name(model: keras.Model) -> str:
+    """Return the last layer with a 4-D (spatial) output: the conv block's activation Grad-CAM should look at."""
+    spatial = [layer.name for layer in model.layers if len(layer.output.shape) == 4 and not isinstance(layer, keras.layers.MaxPooling2D)]
+    if not spatial:
+        raise ValueError(f"Model {model.name!r} has no layer with spatial output for Grad-CAM.")
+    return spatial[-1]
+
+
+def gradcam_heatmap(model: keras.Model, face: np.ndarray, class_index: int | None = None, layer_name: str | None = None) -> np.ndarray:
+    """Return the Grad-CAM heatmap (h, w) in [0, 1] at the layer's resolution for one uint8 face (48, 48).
+
+    ``class_index`` defaults to the predicted class; ``layer_name`` to :func:`gradcam_layer_name`.
+    """
+    layer = model.get_layer(layer_name or gradcam_layer_name(model))
+    grad_model = keras.Model(model.inputs, [layer.output, model.output])
+    x = tf.convert_to_tensor(as_model_input(face[None]))
+    with tf.GradientTape() as tape:
+        feature_maps, probs = grad_model(x, training=False)
+        if class_index is None:
+            class_index = int(tf.argmax(probs[0]))
+        score = probs[:, class_index]
+    grads = tape.gradient(score, feature_maps)
+    weights = tf.reduce_mean(grads, axis=(0, 1, 2))  # alpha_k: one weight per feature map
+    heatmap = tf.nn.relu(tf.reduce_sum(feature_maps[0] * weights, axis=-1))
+    peak = tf.reduce_max(heatmap)
+    heatmap = heatmap / peak if peak > 0 else heatmap
+    return heatmap.numpy().astype(np.float32)
+
+
+def upsample_heatmap(heatmap: np.ndarray, size: tuple[int, int] = (48, 48)) -> np.ndarray:
+    """Return ``heatmap`` resized to ``size`` (bilinear), still in [0, 1]."""
+    resized = tf.image.resize(heatmap[..., None], size, method="bilinear")[..., 0].numpy()
+    return np.clip(resized, 0.0, 1.0)
+
+
+def overlay_heatmap(face: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """Return an RGB uint8 image: the gray face with the (upsampled) heatmap in the 'jet' colour map on top."""
+    import matplotlib
+
+    gray = np.repeat(face[..., None].astype(np.float32) / 255.0, 3, axis=-1)
+    colours = matplotlib.colormaps["jet"](upsample_heatmap(heatmap, face.shape[:2]))[..., :3]
+    return np.uint8(255 * np.clip((1 - alpha) * gray + alpha * colours, 0, 1))
