@@ -101,7 +101,9 @@ def load_fer2013(
     if kind == SYNTHETIC:
         if verbose:
             print(SYNTHETIC_NOTICE, flush=True)
-        splits = load_folder_layout(generate_synthetic_fer(path), skip_bad_files, progress=False)
+        if not is_synthetic(path):  # generate the default sample once; reuse any existing one
+            generate_synthetic_fer(path)
+        splits = load_folder_layout(path, skip_bad_files, progress=False)
     elif kind == "fer2013-csv":
         splits = load_csv_layout(path)
         if "train" not in splits or "test" not in splits:

@@ -30,9 +30,8 @@ STATE_FILE = "train_state.json"
 class BudgetedCosineSchedule(keras.callbacks.Callback):
     """Warm up, then cosine-decay the learning rate over a number of epochs fitted to a wall-clock budget.
 
-    After each of the first two epochs it measures the epoch time and shrinks the planned epoch
-    count so training ends inside ``budget_seconds``; it stops training early when the next epoch
-    would overrun. Elapsed time and the plan are saved in ``state_path`` so a resumed run keeps both.
+    After every epoch it measures the epoch time and shrinks the planned epoch count so training
+    ends inside ``budget_seconds``; it stops training early when the next epoch would overrun. Elapsed time and the plan are saved in ``state_path`` so a resumed run keeps both.
     """
 
     def __init__(self, base_lr: float, max_epochs: int, warmup_epochs: float, budget_seconds: float | None, state_path: Path):
@@ -76,9 +75,10 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
             logs["epoch_seconds"] = epoch_seconds
         if self.budget_seconds:
             remaining = self.budget_seconds - state["elapsed_seconds"]
-            if epoch < 2:  # fit the plan to the measured speed; later epochs keep it fixed
-                fits = epoch + 1 + int(remaining // epoch_seconds)
-                state["planned_epochs"] = max(epoch + 1, min(state["planned_epochs"], fits))
+            # Fit the plan to the measured speed (it only ever shrinks, so the schedule still anneals
+            # fully when the machine gets slower, e.g. under other load).
+            fits = epoch + 1 + int(remaining // epoch_seconds)
+            state["planned_epochs"] = max(epoch + 1, min(state["planned_epochs"], fits))
             if remaining < epoch_seconds:
                 self.model.stop_training = True
         if epoch + 1 >= state["planned_epochs"]:

@@ -1,0 +1,53 @@
+"""Shared fixtures: tiny data sets generated in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from fer_helpers.classes import CLASS_NAMES  # noqa: E402
+from fer_helpers.synthetic import generate_synthetic_fer  # noqa: E402
+
+
+def write_face(path: Path, value: int = 128, size: int = 48, mode: str = "L") -> Path:
+    """Write a small image file with a gradient so that faces differ; return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = (np.add.outer(np.arange(size), np.arange(size)) + value) % 256
+    image = Image.fromarray(pixels.astype(np.uint8), "L")
+    if mode != "L":
+        image = image.convert(mode)
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def tiny_layout(tmp_path: Path) -> Path:
+    """Return a Kaggle-layout folder with 3 train and 1 test face per class."""
+    root = tmp_path / "fer"
+    for label, name in enumerate(CLASS_NAMES):
+        for i in range(3):
+            write_face(root / "train" / name / f"Training_{label}{i}.jpg", value=label * 30 + i)
+        write_face(root / "test" / name / f"PublicTest_{label}.png", value=label * 30 + 7)
+    return root
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Return a temporary project root (cwd) with no FER2013, so the automatic source is the generated sample."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scratch'\n")
+    (tmp_path / "fer_helpers").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FER2013_DIR", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def small_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a generated sample with 20 train and 6 test faces per class (shared by the session)."""
+    return generate_synthetic_fer(tmp_path_factory.mktemp("synthetic"), train_per_class=20, test_per_class=6, seed=3)

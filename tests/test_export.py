@@ -1,0 +1,89 @@
+"""TFLite export: the exported copy must predict what the Keras model predicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_helpers.errors import ModelFileError
+from fer_helpers.evaluation import predict_probabilities
+from fer_helpers.export import (
+    agreement_rate,
+    compare_keras_tflite,
+    load_tflite,
+    median_latency_ms,
+    save_tflite,
+    tflite_predict,
+)
+from fer_helpers.synthetic import EXPRESSIONS, draw_face
+
+
+@pytest.fixture(scope="module")
+def model():
+    from fer_helpers.models import build_baseline
+
+    return build_baseline()
+
+
+@pytest.fixture(scope="module")
+def faces() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    drawn = [draw_face(EXPRESSIONS[name], rng) for name in EXPRESSIONS for _ in range(3)]
+    noise = list(rng.integers(0, 256, (10, 48, 48), dtype=np.uint8))
+    return np.stack(drawn + noise)
+
+
+@pytest.fixture(scope="module")
+def tflite_file(model, tmp_path_factory) -> Path:
+    return save_tflite(model, tmp_path_factory.mktemp("export") / "model.tflite")
+
+
+def test_tflite_agrees_with_keras(model, faces, tflite_file):
+    report = compare_keras_tflite(model, tflite_file, faces, runs=3)
+    assert report.faces == len(faces)
+    assert report.agreement == 1.0
+    assert report.max_abs_difference < 1e-4
+    assert report.keras_mb > 0 and report.tflite_mb > 0 and report.keras_ms > 0 and report.tflite_ms > 0
+    assert "agreement with Keras: 100.0%" in report.format()
+
+
+def test_tflite_probabilities_match_for_any_batch_size(model, faces, tflite_file):
+    interpreter = load_tflite(tflite_file)
+    keras_probs = predict_probabilities(model, faces)
+    for batch in (faces[:5], faces[:1], faces):  # the interpreter is resized between calls
+        probs = tflite_predict(interpreter, batch)
+        assert probs.shape == (len(batch), 7)
+        np.testing.assert_allclose(probs, keras_probs[: len(batch)], atol=1e-4)
+
+
+def test_quantized_copy_is_smaller_and_still_agrees(model, faces, tflite_file, tmp_path):
+    quantized = save_tflite(model, tmp_path / "model_int8.tflite", quantize=True)
+    assert quantized.stat().st_size < 0.5 * tflite_file.stat().st_size
+    keras_probs = predict_probabilities(model, faces)
+    assert agreement_rate(keras_probs, tflite_predict(load_tflite(quantized), faces)) >= 0.9
+
+
+def test_agreement_rate():
+    a = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    b = np.array([[0.6, 0.4], [0.7, 0.3], [0.5, 0.5]])
+    assert agreement_rate(a, a) == 1.0
+    assert agreement_rate(a, b) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError):
+        agreement_rate(a, b[:2])
+
+
+def test_not_a_tflite_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "model.tflite"
+    bad.write_bytes(b"not a flatbuffer at all" * 10)
+    with pytest.raises(ModelFileError, match="model.tflite"):
+        load_tflite(bad)
+    with pytest.raises(ModelFileError, match="missing.tflite"):
+        load_tflite(tmp_path / "missing.tflite")
+
+
+def test_median_latency_counts_only_timed_runs():
+    calls = []
+    assert median_latency_ms(lambda: calls.append(1), runs=7, warmup=2) >= 0
+    assert len(calls) == 9

@@ -1,0 +1,110 @@
+"""Training: the budgeted LR schedule, class weights, reproducibility and resuming after a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from fer_helpers.classes import CLASS_INDEX
+from fer_helpers.training import BudgetedCosineSchedule, balanced_class_weights, read_history
+
+
+def make_schedule(tmp_path: Path, budget=None, max_epochs=10, warmup=1.0) -> BudgetedCosineSchedule:
+    schedule = BudgetedCosineSchedule(1e-3, max_epochs, warmup, budget, tmp_path / "state.json")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    schedule.set_model(model)
+    schedule.set_params({"steps": 10, "epochs": max_epochs})
+    return schedule
+
+
+def test_schedule_warms_up_then_decays_to_zero(tmp_path: Path):
+    s = make_schedule(tmp_path)
+    assert s.learning_rate_at(0) == pytest.approx(1e-4)
+    assert s.learning_rate_at(1.0) == pytest.approx(1e-3)
+    assert s.learning_rate_at(5.5) == pytest.approx(5e-4)
+    assert s.learning_rate_at(10) == pytest.approx(0.0, abs=1e-12)
+    rates = [s.learning_rate_at(e) for e in np.linspace(1, 10, 20)]
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+
+
+def test_schedule_fits_the_epoch_count_to_the_time_budget(tmp_path: Path, monkeypatch):
+    s = make_schedule(tmp_path, budget=100.0, max_epochs=40)
+    s.on_train_begin()
+    clock = iter([0.0, 12.0, 12.0, 24.0])  # two epochs of 12 s each
+    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
+    for epoch in range(2):
+        s.on_epoch_begin(epoch)
+        s.on_epoch_end(epoch, {})
+    # 100 s budget at 12 s/epoch: 8 epochs fit
+    assert s.state["planned_epochs"] == 8
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert saved["elapsed_seconds"] == pytest.approx(24.0) and saved["epochs_done"] == 2
+
+
+def test_schedule_stops_before_overrunning_the_budget(tmp_path: Path, monkeypatch):
+    s = make_schedule(tmp_path, budget=30.0, max_epochs=40)
+    s.on_train_begin()
+    clock = iter([0.0, 20.0])
+    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
+    s.on_epoch_begin(0)
+    s.on_epoch_end(0, {})
+    assert s.model.stop_training
+
+
+def test_balanced_class_weights_favour_rare_classes():
+    labels = np.array([CLASS_INDEX["happy"]] * 50 + [CLASS_INDEX["disgust"]] * 5 + list(range(7)) * 5)
+    weights = balanced_class_weights(labels)
+    assert weights[CLASS_INDEX["disgust"]] > 3 * weights[CLASS_INDEX["happy"]]
+
+
+def fer_train(out: Path, data: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "fer_helpers.cli", "--data", str(data), "--profile", "smoke", "--out", str(out), *extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+@pytest.mark.slow
+def test_two_seeded_smoke_runs_give_identical_metrics(tmp_path: Path, small_synthetic: Path):
+    runs = [fer_train(tmp_path / name, small_synthetic, "--epochs", "2") for name in ("a", "b")]
+    for run in runs:
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+    a, b = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("a", "b"))
+    assert a["test"]["confusion_matrix"] == b["test"]["confusion_matrix"]
+    assert a["loss"] == b["loss"] and a["accuracy"] == b["accuracy"]
+    assert read_history(tmp_path / "a" / "history.csv")["loss"] == read_history(tmp_path / "b" / "history.csv")["loss"]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_backup_and_finishes_all_epochs(tmp_path: Path, small_synthetic: Path):
+    out = tmp_path / "run"
+    first = fer_train(out, small_synthetic, "--epochs", "5")
+    deadline = time.time() + 240
+    while time.time() < deadline and len(read_history(out / "history.csv").get("epoch", [])) < 2:
+        assert first.poll() is None, first.communicate()[0]
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    done_before = len(read_history(out / "history.csv")["epoch"])
+    assert 2 <= done_before < 5, "the run should have been killed mid-way"
+    assert (out / "backup").is_dir(), "BackupAndRestore should have left a backup"
+
+    second = fer_train(out, small_synthetic, "--epochs", "5")
+    output, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training"]["resumed"] is True
+    history = read_history(out / "history.csv")
+    assert history["epoch"] == [0, 1, 2, 3, 4]
+    assert f"Epoch {done_before + 1}/5" in output and "Epoch 1/5" not in output
+    assert not (out / "backup").exists()
