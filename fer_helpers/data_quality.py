@@ -97,8 +97,11 @@ def cross_split_indices(groups: list[DuplicateGroup], split: str) -> np.ndarray:
 
 def face_brightness_contrast(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(brightness, contrast)`` per face: the mean and the standard deviation of its pixels (0-255)."""
-    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
-    return flat.mean(axis=1), flat.std(axis=1)
+    flat = np.asarray(images).reshape(len(images), -1)
+    chunks = [flat[start : start + 4096].astype(np.float64) for start in range(0, len(flat), 4096)]  # bounded memory
+    if not chunks:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate([c.mean(axis=1) for c in chunks]), np.concatenate([c.std(axis=1) for c in chunks])
 
 
 def find_near_blank(images: np.ndarray, std_threshold: float = NEAR_BLANK_STD) -> np.ndarray:
@@ -113,7 +116,7 @@ def mean_faces(faces: ImageSet) -> np.ndarray:
     for label in range(NUM_CLASSES):
         members = faces.images[faces.labels == label]
         if len(members):
-            means[label] = members.astype(np.float64).mean(axis=0)
+            means[label] = members.mean(axis=0, dtype=np.float64)
     return means
 
 

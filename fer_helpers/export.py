@@ -31,8 +31,13 @@ def convert_to_tflite(model: keras.Model, quantize: bool = False) -> bytes:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints every captured variable
-        return converter.convert()
+    logger, level = tf.get_logger(), tf.get_logger().level
+    logger.setLevel("ERROR")  # hide "Assets written to <temporary folder>"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the converter prints every captured variable
+            return converter.convert()
+    finally:
+        logger.setLevel(level)
 
 
 def save_tflite(model: keras.Model, path: str | Path, quantize: bool = False) -> Path:

@@ -10,6 +10,7 @@ import numpy as np
 import seaborn as sns
 
 from fer_helpers.classes import CLASS_NAMES
+from fer_helpers.data_quality import face_brightness_contrast
 from fer_helpers.imageset import ImageSet
 
 
@@ -101,7 +102,7 @@ def plot_pixel_statistics(faces: ImageSet, max_pixels: int = 200_000, seed: int 
     pixels = flat.ravel()
     if pixels.size > max_pixels:
         pixels = rng.choice(pixels, size=max_pixels, replace=False)
-    brightness, contrast = flat.mean(axis=1), flat.std(axis=1)
+    brightness, contrast = face_brightness_contrast(faces.images)
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     sns.histplot(x=pixels, bins=64, stat="density", ax=axes[0])
     axes[0].set(title="pixel values (sample)", xlabel="gray level 0-255")

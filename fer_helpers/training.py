@@ -193,6 +193,7 @@ def train_model(
         epochs=max_epochs,
         callbacks=callbacks,
         class_weight=balanced_class_weights(data.train.labels) if class_weights else None,
+        shuffle=False,  # the tf.data pipeline shuffles
         verbose=verbose,
     )
     history = read_history(out_dir / HISTORY_FILE)
