@@ -76,11 +76,11 @@ def split_train_val(train: ImageSet, val_fraction: float = 0.1, seed: int = 42) 
 
 def stratified_fraction(images: ImageSet, fraction: float, seed: int = 42) -> ImageSet:
     """Return a stratified random ``fraction`` of ``images`` (for quick smoke runs); 1.0 returns them all."""
-    if fraction >= 1.0:
+    classes = len(np.unique(images.labels))
+    size = max(int(round(fraction * len(images))), classes)  # at least one face per class
+    if fraction >= 1.0 or size >= len(images):
         return images
-    keep, _ = train_test_split(
-        np.arange(len(images)), train_size=fraction, stratify=images.labels, random_state=seed
-    )
+    keep, _ = train_test_split(np.arange(len(images)), train_size=size, stratify=images.labels, random_state=seed)
     return images.subset(np.sort(keep))
 
 

@@ -51,6 +51,7 @@ def train_and_evaluate(
     """
     out_dir = Path(out_dir)
     started = time.perf_counter()
+    origin = provenance()  # taken before training, so it names the code that trained the model
     run = train_model(data, profile, out_dir, model_name, epochs, class_weights, seed=seed, verbose=verbose)
     model_path = out_dir / MODEL_FILE
     run.model.save(model_path)
@@ -84,7 +85,7 @@ def train_and_evaluate(
         },
         "test": test,
         "test_tta": test_tta,
-        "provenance": provenance(),
+        "provenance": origin,
     }
     metrics_path = write_json(metrics, out_dir / METRICS_FILE)
     save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / "confusion_matrix.png")

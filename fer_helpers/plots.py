@@ -61,7 +61,7 @@ def plot_learning_curves(history: dict[str, list[float]]) -> plt.Figure:
     """Return loss and accuracy per epoch for training and validation, side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     epochs = np.array(history.get("epoch", range(len(history.get("loss", []))))) + 1
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, history.get(metric, []), "o-", label="train")
         ax.plot(epochs, history.get(f"val_{metric}", []), "o-", label="validation")
         ax.set(xlabel="epoch", ylabel=metric, title=metric)
@@ -81,7 +81,8 @@ def plot_confusion_matrix(confusion: np.ndarray | list, normalise: bool = True, 
         counts, annot=True, fmt=".2f" if normalise else ".0f", cmap="Blues", square=True,
         xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, cbar=False, ax=ax,
     )
-    ax.set(xlabel="predicted", ylabel="true", title=title or ("Confusion matrix (row-normalised)" if normalise else "Confusion matrix (counts)"))
+    default_title = "Confusion matrix (row-normalised)" if normalise else "Confusion matrix (counts)"
+    ax.set(xlabel="predicted", ylabel="true", title=title or default_title)
     fig.tight_layout()
     return fig
 
