@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fer_helpers.classes import CLASS_INDEX
-from fer_helpers.errors import FERDataError
 from fer_helpers.csv_layout import load_csv_layout
+from fer_helpers.errors import FERDataError
 
 PIXELS = " ".join(["7"] * 2304)
 
