@@ -43,6 +43,8 @@ def train_and_evaluate(
     class_weights: bool = False,
     seed: int = 42,
     verbose: int | str = "auto",
+    augment: str = "full",
+    extra_callbacks: list | None = None,
 ) -> ExperimentResult:
     """Train on ``data.train`` (choosing the checkpoint on ``data.val``), evaluate on ``data.test``, write everything.
 
@@ -52,7 +54,9 @@ def train_and_evaluate(
     out_dir = Path(out_dir)
     started = time.perf_counter()
     origin = provenance()  # taken before training, so it names the code that trained the model
-    run = train_model(data, profile, out_dir, model_name, epochs, class_weights, seed=seed, verbose=verbose)
+    run = train_model(
+        data, profile, out_dir, model_name, epochs, class_weights, augment, seed, verbose, extra_callbacks
+    )
     model_path = out_dir / MODEL_FILE
     run.model.save(model_path)
     test = evaluate_model(run.model, data.test)
@@ -80,6 +84,7 @@ def train_and_evaluate(
             "training_seconds": round(run.training_seconds, 1),
             "total_seconds": round(time.perf_counter() - started, 1),
             "class_weights": class_weights,
+            "augment": augment,
             "resumed": run.resumed,
             "best_val_accuracy": run.best_val_accuracy,
         },

@@ -139,12 +139,14 @@ def train_model(
     augment: str = "full",
     seed: int = 42,
     verbose: int | str = "auto",
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> TrainingRun:
     """Train ``model_name`` (default: the profile's) on ``data`` and return the best model by validation accuracy.
 
     Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
     rerunning after a crash resumes from it), ``history.csv`` and ``train_state.json``.
-    ``augment`` is ``"full"`` (seed's + random erasing), ``"seed"`` (the seed's four) or ``"none"``.
+    ``augment`` is ``"full"`` (seed's + random erasing), ``"seed"`` (the seed's four) or ``"none"``;
+    ``extra_callbacks`` run after the course's own (checkpoint, backup, schedule, early stopping, CSV log).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -186,6 +188,7 @@ def train_model(
         ),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=profile.patience),
         keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
+        *(extra_callbacks or []),
     ]
     model.fit(
         train_ds,
