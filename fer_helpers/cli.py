@@ -42,6 +42,8 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest); rerun to resume")
     parser.add_argument("--epochs", type=int, help="fixed number of epochs (turns off the time budget)")
     parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
+    parser.add_argument("--augment", choices=("full", "seed", "none"), default="full",
+                        help="full: rotation, shift, zoom, flip + random erasing (default); seed: without erasing")
     parser.add_argument("--seed", type=int, default=42)
     return parser
 
@@ -57,7 +59,8 @@ def train_main(args: argparse.Namespace) -> int:
           + ")", flush=True)
     data = load_data_for_profile(profile, args.data, seed=args.seed)
     result = train_and_evaluate(
-        data, profile, args.out, args.model, args.epochs, args.class_weights, seed=args.seed, verbose=1
+        data, profile, args.out, args.model, args.epochs, args.class_weights, seed=args.seed, verbose=1,
+        augment=args.augment,
     )
     metrics = result.metrics
     print(
