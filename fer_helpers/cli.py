@@ -91,10 +91,10 @@ def evaluate_main(args: argparse.Namespace) -> int:
     from fer_helpers.evaluation import evaluate_model, format_report, load_trained_model, write_json
     from fer_helpers.folder_layout import load_split
 
+    model = load_trained_model(args.model)
     data = Path(args.data)
     if not (data / "test").is_dir():
         raise FERDataError(f"{data} has no test/ folder; expected {data}/test/<class>/*.jpg (Kaggle layout).")
-    model = load_trained_model(args.model)
     faces = load_split(data, "test")
     metrics = evaluate_model(model, faces, tta=args.tta)
     metrics.update(model=str(args.model), data=str(data))
