@@ -1,0 +1,50 @@
+"""Single-face CPU inference latency of a saved model (median and 90th percentile over many calls).
+
+    python benchmarks/inference_latency.py [--model models/fer_vgg_bn_cpu.keras] [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from fer_helpers.evaluation import load_trained_model  # noqa: E402
+from fer_helpers.model_store import shipped_model_path  # noqa: E402
+from fer_helpers.provenance import cpu_name  # noqa: E402
+
+
+def latencies_ms(call, runs: int, warmup: int = 10) -> np.ndarray:
+    """Return the wall-clock time of ``runs`` calls in milliseconds, after ``warmup`` calls."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(1000 * (time.perf_counter() - start))
+    return np.array(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(shipped_model_path()))
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    model = load_trained_model(args.model)
+    face = np.random.default_rng(0).uniform(0, 255, (1, 48, 48, 1)).astype("float32")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores; model: {args.model} ({model.count_params():,} parameters)")
+    for name, call in (
+        ("model(face) eager call", lambda: model(face, training=False)),
+        ("model.predict(face)", lambda: model.predict(face, verbose=0)),
+    ):
+        ms = latencies_ms(call, args.runs)
+        print(f"{name:<24} median {np.median(ms):6.2f} ms   p90 {np.percentile(ms, 90):6.2f} ms   ({args.runs} runs)")
+
+
+if __name__ == "__main__":
+    main()
