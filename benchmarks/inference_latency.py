@@ -1,6 +1,6 @@
 """Single-face CPU inference latency of a saved model (median and 90th percentile over many calls).
 
-    python benchmarks/inference_latency.py [--model models/fer_vgg_bn_cpu.keras] [--runs 200]
+python benchmarks/inference_latency.py [--model models/fer_vgg_bn_cpu.keras] [--runs 200]
 """
 
 from __future__ import annotations

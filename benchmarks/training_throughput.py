@@ -28,12 +28,13 @@ from fer_helpers.training import compile_model  # noqa: E402
 
 def images_per_second(model: keras.Model, data, steps: int, batch_size: int, warmup: int = 5) -> float:
     """Return training images/s over ``steps`` batches after ``warmup`` batches (data: a dataset or (x, y))."""
-    if isinstance(data, tuple):
-        x, y = data
-        fit = lambda n: model.fit(x[: n * batch_size], y[: n * batch_size], batch_size=batch_size, epochs=1,  # noqa: E731
-                                  shuffle=False, verbose=0)
-    else:
-        fit = lambda n: model.fit(data.take(n), epochs=1, verbose=0)  # noqa: E731
+    def fit(n: int) -> None:
+        if isinstance(data, tuple):
+            x, y = data
+            model.fit(x[: n * batch_size], y[: n * batch_size], batch_size=batch_size, shuffle=False, verbose=0)
+        else:
+            model.fit(data.take(n), verbose=0)
+
     fit(warmup)
     start = time.perf_counter()
     fit(steps)
@@ -63,8 +64,10 @@ def main() -> None:
         tensor_rates.append(images_per_second(model, (x, y), args.steps, args.batch_size))
         pipeline_rates.append(images_per_second(model, pipeline, args.steps, args.batch_size))
     tensor_rate, pipeline_rate = max(tensor_rates), max(pipeline_rates)
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores; data: {data.source}; model: {args.model}; "
-          f"batch {args.batch_size}; {args.steps} steps, best of {args.repeats}")
+    print(
+        f"machine: {cpu_name()}, {os.cpu_count()} cores; data: {data.source}; model: {args.model}; "
+        f"batch {args.batch_size}; {args.steps} steps, best of {args.repeats}"
+    )
     print(f"in-memory tensors (no augmentation): {tensor_rate:8.1f} images/s")
     print(f"tf.data pipeline + augmentation:     {pipeline_rate:8.1f} images/s")
     print(f"pipeline overhead: {100 * (1 - pipeline_rate / tensor_rate):.1f} %")

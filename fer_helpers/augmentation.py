@@ -30,7 +30,9 @@ def build_augmentation(
         steps.append(layers.RandomZoom(zoom, fill_mode="nearest", seed=seed + 3, name="zoom"))
     if erasing:
         steps.append(
-            layers.RandomErasing(factor=(erasing, erasing), scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 4, name="erasing")
+            layers.RandomErasing(
+                factor=(erasing, erasing), scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 4, name="erasing"
+            )
         )
     return keras.Sequential(steps, name="augmentation")
 

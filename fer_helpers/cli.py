@@ -22,7 +22,10 @@ def _run(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentPar
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted; rerun the same command to resume from the last finished epoch.", file=sys.stderr)
+        print(
+            f"{parser.prog}: interrupted; rerun the same command to resume from the last finished epoch.",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -35,15 +38,22 @@ def train_parser() -> argparse.ArgumentParser:
         prog="fer-train",
         description="Train a facial-expression model, evaluate it on the test split and save it with its metrics.",
     )
-    parser.add_argument("--data", help="FER2013 folder (train/ and test/), fer2013.csv, or 'synthetic' "
-                        "(default: $FER2013_DIR, else data/fer2013, else the generated sample)")
+    parser.add_argument(
+        "--data",
+        help="FER2013 folder (train/ and test/), fer2013.csv, or 'synthetic' "
+        "(default: $FER2013_DIR, else data/fer2013, else the generated sample)",
+    )
     parser.add_argument("--profile", choices=sorted(PROFILES), help="default: $FER_PROFILE, else gpu/smoke (CI)/cpu")
     parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest); rerun to resume")
     parser.add_argument("--epochs", type=int, help="fixed number of epochs (turns off the time budget)")
     parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
-    parser.add_argument("--augment", choices=("full", "seed", "none"), default="full",
-                        help="full: rotation, shift, zoom, flip + random erasing (default); seed: without erasing")
+    parser.add_argument(
+        "--augment",
+        choices=("full", "seed", "none"),
+        default="full",
+        help="full: rotation, shift, zoom, flip + random erasing (default); seed: without erasing",
+    )
     parser.add_argument("--seed", type=int, default=42)
     return parser
 
@@ -54,19 +64,30 @@ def train_main(args: argparse.Namespace) -> int:
     from fer_helpers.profiles import get_profile
 
     profile = get_profile(args.profile)
-    print(f"Profile: {profile.name} (model {args.model or profile.model}, up to {args.epochs or profile.max_epochs} epochs"
-          + (f", budget {profile.time_budget_minutes:.0f} min" if profile.time_budget_minutes and not args.epochs else "")
-          + ")", flush=True)
+    budget = profile.time_budget_minutes if not args.epochs else None
+    print(
+        f"Profile: {profile.name} (model {args.model or profile.model}, up to {args.epochs or profile.max_epochs} epochs"
+        + (f", budget {budget:.0f} min" if budget else "")
+        + ")",
+        flush=True,
+    )
     data = load_data_for_profile(profile, args.data, seed=args.seed)
     result = train_and_evaluate(
-        data, profile, args.out, args.model, args.epochs, args.class_weights, seed=args.seed, verbose=1,
+        data,
+        profile,
+        args.out,
+        args.model,
+        args.epochs,
+        args.class_weights,
+        seed=args.seed,
+        verbose=1,
         augment=args.augment,
     )
     metrics = result.metrics
     print(
         f"\nTest accuracy: {metrics['accuracy']:.4f} (with flip TTA: {metrics['accuracy_tta']:.4f}) on "
-        f"{metrics['data']['test_images']} {data.source} test faces; trained {metrics['training']['epochs_run']} epochs "
-        f"in {metrics['training']['training_seconds'] / 60:.1f} min."
+        f"{metrics['data']['test_images']} {data.source} test faces; "
+        f"trained {metrics['training']['epochs_run']} epochs in {metrics['training']['training_seconds'] / 60:.1f} min."
     )
     if data.is_synthetic:
         print("(Synthetic data: these numbers say nothing about real faces.)")

@@ -51,7 +51,8 @@ def load_csv_layout(path: Path) -> dict[str, ImageSet]:
             usage = (row["Usage"] or "").strip()
             if usage not in USAGE_TO_SPLIT:
                 raise FERDataError(
-                    f"{where}: unknown Usage {usage!r}; expected one of {', '.join(USAGE_TO_SPLIT)}. Fix or delete that line."
+                    f"{where}: unknown Usage {usage!r}; expected one of {', '.join(USAGE_TO_SPLIT)}. "
+                    "Fix or delete that line."
                 )
             try:
                 label = label_from_csv_emotion(int(row["emotion"]))

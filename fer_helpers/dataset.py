@@ -68,9 +68,7 @@ def split_train_val(train: ImageSet, val_fraction: float = 0.1, seed: int = 42) 
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
     indices = np.arange(len(train))
-    train_idx, val_idx = train_test_split(
-        indices, test_size=val_fraction, stratify=train.labels, random_state=seed
-    )
+    train_idx, val_idx = train_test_split(indices, test_size=val_fraction, stratify=train.labels, random_state=seed)
     return train.subset(np.sort(train_idx)), train.subset(np.sort(val_idx))
 
 

@@ -26,7 +26,9 @@ def load_trained_model(path: str | Path) -> keras.Model:
         raise ModelFileError(f"Cannot load {path} as a Keras model ({err.__class__.__name__}: {err}).") from err
 
 
-def predict_probabilities(model: keras.Model, images: np.ndarray, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+def predict_probabilities(
+    model: keras.Model, images: np.ndarray, tta: bool = False, batch_size: int = 256
+) -> np.ndarray:
     """Return class probabilities (N, 7) for uint8 faces (N, 48, 48); with ``tta`` averaged with the mirrored faces."""
     x = as_model_input(images)
     probs = model.predict(x, batch_size=batch_size, verbose=0)

@@ -42,7 +42,9 @@ def check_folder_layout(root: Path) -> None:
 def image_files(class_dir: Path) -> list[Path]:
     """Return the image files in ``class_dir`` sorted by name (hidden files and non-images skipped)."""
     return sorted(
-        p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+        p
+        for p in class_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
     )
 
 

@@ -55,7 +55,10 @@ def setup_notebook(seed: int = 42) -> dict[str, str]:
     for key, value in info.items():
         print(f"{key:>10}: {value}")
     if not gpus:
-        print("No GPU found: training runs on the CPU" + (" (Colab: Runtime > Change runtime type > GPU)." if in_colab() else "."))
+        print(
+            "No GPU found: training runs on the CPU"
+            + (" (Colab: Runtime > Change runtime type > GPU)." if in_colab() else ".")
+        )
     if kind == "synthetic":
         print("No FER2013 found: the notebook uses the generated sample (cartoon faces, not real people).")
     return info

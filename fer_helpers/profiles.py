@@ -1,4 +1,4 @@
-"""Training profiles: ``smoke`` (seconds, for tests and CI), ``cpu`` (a 60-minute budget on 2 cores), ``gpu`` (full recipe)."""
+"""Training profiles: ``smoke`` (seconds; tests, CI), ``cpu`` (a 60-minute budget on 2 cores), ``gpu`` (full recipe)."""
 
 from __future__ import annotations
 
@@ -35,16 +35,46 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", model="vgg_bn", max_epochs=2, batch_size=32, learning_rate=1e-3, weight_decay=1e-4,
-        warmup_epochs=0.0, patience=2, time_budget_minutes=None, subset=0.03, mixed_precision=False, deterministic=True,
+        name="smoke",
+        model="vgg_bn",
+        max_epochs=2,
+        batch_size=32,
+        learning_rate=1e-3,
+        weight_decay=1e-4,
+        warmup_epochs=0.0,
+        patience=2,
+        time_budget_minutes=None,
+        subset=0.03,
+        mixed_precision=False,
+        deterministic=True,
     ),
     "cpu": Profile(
-        name="cpu", model="vgg_bn", max_epochs=40, batch_size=64, learning_rate=2e-3, weight_decay=1e-4,
-        warmup_epochs=1.0, patience=10, time_budget_minutes=60.0, subset=1.0, mixed_precision=False, deterministic=False,
+        name="cpu",
+        model="vgg_bn",
+        max_epochs=40,
+        batch_size=64,
+        learning_rate=2e-3,
+        weight_decay=1e-4,
+        warmup_epochs=1.0,
+        patience=10,
+        time_budget_minutes=60.0,
+        subset=1.0,
+        mixed_precision=False,
+        deterministic=False,
     ),
     "gpu": Profile(
-        name="gpu", model="vgg_bn_wide", max_epochs=80, batch_size=128, learning_rate=2e-3, weight_decay=5e-4,
-        warmup_epochs=2.0, patience=20, time_budget_minutes=None, subset=1.0, mixed_precision=True, deterministic=False,
+        name="gpu",
+        model="vgg_bn_wide",
+        max_epochs=80,
+        batch_size=128,
+        learning_rate=2e-3,
+        weight_decay=5e-4,
+        warmup_epochs=2.0,
+        patience=20,
+        time_budget_minutes=None,
+        subset=1.0,
+        mixed_precision=True,
+        deterministic=False,
     ),
 }
 

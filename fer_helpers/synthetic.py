@@ -43,7 +43,9 @@ class Expression:
 
 EXPRESSIONS: dict[str, Expression] = {
     "angry": Expression(brow_height=-15, brow_tilt=5, eye_open=0.6, mouth_curve=-2, mouth_open=0, mouth_width=12),
-    "disgust": Expression(brow_height=-14, brow_tilt=3, eye_open=0.5, mouth_curve=-3, mouth_open=1, mouth_width=14, sneer=6),
+    "disgust": Expression(
+        brow_height=-14, brow_tilt=3, eye_open=0.5, mouth_curve=-3, mouth_open=1, mouth_width=14, sneer=6
+    ),
     "fear": Expression(brow_height=-21, brow_tilt=-4, eye_open=1.4, mouth_curve=-1, mouth_open=4, mouth_width=15),
     "happy": Expression(brow_height=-18, brow_tilt=0, eye_open=0.75, mouth_curve=8, mouth_open=2, mouth_width=18),
     "neutral": Expression(brow_height=-18, brow_tilt=0, eye_open=1.0, mouth_curve=0, mouth_open=0, mouth_width=14),

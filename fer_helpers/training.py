@@ -31,10 +31,13 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
     """Warm up, then cosine-decay the learning rate over a number of epochs fitted to a wall-clock budget.
 
     After every epoch it measures the epoch time and shrinks the planned epoch count so training
-    ends inside ``budget_seconds``; it stops training early when the next epoch would overrun. Elapsed time and the plan are saved in ``state_path`` so a resumed run keeps both.
+    ends inside ``budget_seconds``; it stops training early when the next epoch would overrun.
+    Elapsed time and the plan are saved in ``state_path`` so a resumed run keeps both.
     """
 
-    def __init__(self, base_lr: float, max_epochs: int, warmup_epochs: float, budget_seconds: float | None, state_path: Path):
+    def __init__(
+        self, base_lr: float, max_epochs: int, warmup_epochs: float, budget_seconds: float | None, state_path: Path
+    ):
         super().__init__()
         self.base_lr = base_lr
         self.warmup_epochs = warmup_epochs
@@ -171,19 +174,28 @@ def train_model(
 
     augmentation = {"full": build_augmentation, "seed": seed_augmentation}.get(augment)
     train_ds = make_dataset(
-        data.train, profile.batch_size, training=True, augmentation=augmentation(seed=seed) if augmentation else None, seed=seed
+        data.train,
+        profile.batch_size,
+        training=True,
+        augmentation=augmentation(seed=seed) if augmentation else None,
+        seed=seed,
     )
     val_ds = make_dataset(data.val, batch_size=256)
 
     max_epochs = epochs or profile.max_epochs
     budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
-    schedule = BudgetedCosineSchedule(profile.learning_rate, max_epochs, profile.warmup_epochs, budget, out_dir / STATE_FILE)
+    schedule = BudgetedCosineSchedule(
+        profile.learning_rate, max_epochs, profile.warmup_epochs, budget, out_dir / STATE_FILE
+    )
     earlier = read_history(out_dir / HISTORY_FILE).get("val_accuracy", [])
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup_dir)),
         schedule,
         keras.callbacks.ModelCheckpoint(
-            str(out_dir / BEST_CHECKPOINT), monitor="val_accuracy", mode="max", save_best_only=True,
+            str(out_dir / BEST_CHECKPOINT),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
             initial_value_threshold=max(earlier) if resumed and earlier else None,
         ),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=profile.patience),

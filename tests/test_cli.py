@@ -60,7 +60,9 @@ def test_console_scripts_are_installed_and_fail_without_traceback(tmp_path: Path
     bin_dir = Path(sys.executable).parent
     result = subprocess.run(
         [str(bin_dir / "fer-evaluate"), "--model", str(tmp_path / "x.keras"), "--data", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "x.keras does not exist" in result.stderr

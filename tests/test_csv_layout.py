@@ -20,7 +20,10 @@ def write_csv(path: Path, *rows: str, header: str = "emotion,pixels,Usage") -> P
 def test_splits_and_labels(tmp_path: Path):
     path = write_csv(
         tmp_path / "fer2013.csv",
-        f"3,{PIXELS},Training", f"4,{PIXELS},Training", f"6,{PIXELS},PublicTest", f"0,{PIXELS},PrivateTest",
+        f"3,{PIXELS},Training",
+        f"4,{PIXELS},Training",
+        f"6,{PIXELS},PublicTest",
+        f"0,{PIXELS},PrivateTest",
     )
     splits = load_csv_layout(path)
     assert sorted(splits) == ["private_test", "test", "train"]

@@ -13,7 +13,9 @@ from fer_helpers.pipeline import make_dataset
 from fer_helpers.synthetic import SYNTHETIC_NOTICE, generate_synthetic_fer
 
 
-def test_source_order_explicit_then_env_then_data_folder_then_synthetic(project_dir: Path, tiny_layout: Path, monkeypatch):
+def test_source_order_explicit_then_env_then_data_folder_then_synthetic(
+    project_dir: Path, tiny_layout: Path, monkeypatch
+):
     assert resolve_source() == ("synthetic", project_dir / "data" / "synthetic")
     (project_dir / "data" / "fer2013" / "train").mkdir(parents=True)
     assert resolve_source() == ("fer2013-folders", project_dir / "data" / "fer2013")

@@ -42,7 +42,9 @@ def test_committed_notebooks_store_outputs_only_in_checked_cells():
                 continue
             checked = "NBVAL_CHECK_OUTPUT" in "".join(cell["source"])
             if not checked:
-                assert not cell.get("outputs"), f"{path.name}: clear the outputs of cell {''.join(cell['source'])[:60]!r}"
+                assert not cell.get("outputs"), (
+                    f"{path.name}: clear the outputs of cell {''.join(cell['source'])[:60]!r}"
+                )
                 assert cell.get("execution_count") is None, f"{path.name}: stray execution count"
 
 

@@ -1,6 +1,6 @@
 """Test accuracy (with and without flip TTA) of a saved model on a data set's test split.
 
-    python benchmarks/test_accuracy.py [--model models/fer_vgg_bn_cpu.keras] [--data $FER2013_DIR]
+python benchmarks/model_accuracy.py [--model models/fer_vgg_bn_cpu.keras] [--data $FER2013_DIR]
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ def main() -> None:
     for tta in (False, True):
         start = time.perf_counter()
         metrics = evaluate_model(model, faces, tta=tta)
-        print(f"{'flip TTA' if tta else 'plain':>8}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  "
-              f"macro F1 {metrics['macro_f1']:.4f}  on {len(faces)} {kind} test faces ({time.perf_counter() - start:.1f} s)")
+        seconds = time.perf_counter() - start
+        print(
+            f"{'flip TTA' if tta else 'plain':>8}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  "
+            f"macro F1 {metrics['macro_f1']:.4f}  on {len(faces)} {kind} test faces ({seconds:.1f} s)"
+        )
 
 
 if __name__ == "__main__":
