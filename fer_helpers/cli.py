@@ -65,8 +65,9 @@ def train_main(args: argparse.Namespace) -> int:
 
     profile = get_profile(args.profile)
     budget = profile.time_budget_minutes if not args.epochs else None
+    epochs = args.epochs or profile.max_epochs
     print(
-        f"Profile: {profile.name} (model {args.model or profile.model}, up to {args.epochs or profile.max_epochs} epochs"
+        f"Profile: {profile.name} (model {args.model or profile.model}, up to {epochs} epochs"
         + (f", budget {budget:.0f} min" if budget else "")
         + ")",
         flush=True,

@@ -31,8 +31,11 @@ HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 """OpenCV's frontal-face Haar cascade; the file ships inside the opencv package (``cv2.data.haarcascades``)."""
 DETECT_MAX_SIDE = 1024
 """Photos whose longer side exceeds this many pixels are shrunk to it before detection (faster, same boxes)."""
-FACE_MARGIN = 0.1
-"""Extra border added on each side of a detected box before cropping (fraction of the box size)."""
+FACE_MARGIN = 0.05
+"""Extra border added on each side of a detected box before cropping (fraction of the box size).
+
+Haar's box already frames a face much as FER2013's crops do: re-detecting FER2013 test faces, margins of
+0-5 % reproduced the original crops' predictions best and 20 % clearly worse."""
 
 
 class Box(NamedTuple):

@@ -17,13 +17,19 @@ from fer_helpers.pipeline import as_model_input
 
 def gradcam_layer_name(model: keras.Model) -> str:
     """Return the last layer with a 4-D (spatial) output: the conv block's activation Grad-CAM should look at."""
-    spatial = [layer.name for layer in model.layers if len(layer.output.shape) == 4 and not isinstance(layer, keras.layers.MaxPooling2D)]
+    spatial = [
+        layer.name
+        for layer in model.layers
+        if len(layer.output.shape) == 4 and not isinstance(layer, keras.layers.MaxPooling2D)
+    ]
     if not spatial:
         raise ValueError(f"Model {model.name!r} has no layer with spatial output for Grad-CAM.")
     return spatial[-1]
 
 
-def gradcam_heatmap(model: keras.Model, face: np.ndarray, class_index: int | None = None, layer_name: str | None = None) -> np.ndarray:
+def gradcam_heatmap(
+    model: keras.Model, face: np.ndarray, class_index: int | None = None, layer_name: str | None = None
+) -> np.ndarray:
     """Return the Grad-CAM heatmap (h, w) in [0, 1] at the layer's resolution for one uint8 face (48, 48).
 
     ``class_index`` defaults to the predicted class; ``layer_name`` to :func:`gradcam_layer_name`.
@@ -57,3 +63,29 @@ def overlay_heatmap(face: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) 
     gray = np.repeat(face[..., None].astype(np.float32) / 255.0, 3, axis=-1)
     colours = matplotlib.colormaps["jet"](upsample_heatmap(heatmap, face.shape[:2]))[..., :3]
     return np.uint8(255 * np.clip((1 - alpha) * gray + alpha * colours, 0, 1))
+
+
+def gradcam_batch(
+    model: keras.Model, faces: np.ndarray, class_indices=None, layer_name: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(heatmaps, probabilities)`` for uint8 faces (N, 48, 48) in one forward and one backward pass.
+
+    ``heatmaps`` (N, h, w) in [0, 1] equal :func:`gradcam_heatmap` face by face: in inference mode every
+    face's score depends on that face alone, so the gradient of the summed scores holds each face's own
+    gradients. ``class_indices`` (N,) default to the predicted classes; ``probabilities`` are (N, 7).
+    """
+    layer = model.get_layer(layer_name or gradcam_layer_name(model))
+    grad_model = keras.Model(model.inputs, [layer.output, model.output])
+    x = tf.convert_to_tensor(as_model_input(np.asarray(faces)))
+    with tf.GradientTape() as tape:
+        feature_maps, probs = grad_model(x, training=False)
+        if class_indices is None:
+            class_indices = tf.argmax(probs, axis=1)
+        chosen = tf.cast(tf.reshape(class_indices, [-1]), tf.int32)
+        total = tf.reduce_sum(tf.gather(probs, chosen, axis=1, batch_dims=1))
+    grads = tape.gradient(total, feature_maps)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # alpha_k per face
+    heatmaps = tf.nn.relu(tf.reduce_sum(feature_maps * weights, axis=-1)).numpy()
+    peaks = heatmaps.max(axis=(1, 2), keepdims=True)
+    heatmaps = np.divide(heatmaps, peaks, out=np.zeros_like(heatmaps), where=peaks > 0)
+    return heatmaps.astype(np.float32), probs.numpy().astype(np.float64)
