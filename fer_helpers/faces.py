@@ -219,8 +219,16 @@ def annotate(
         (tw, th), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         top = y - th - baseline - 2 * thickness if y - th - baseline - 2 * thickness >= 0 else y + h
         cv2.rectangle(canvas, (x, top), (x + tw + 2 * thickness, top + th + baseline + 2 * thickness), colour, -1)
-        cv2.putText(canvas, text, (x + thickness, top + th + thickness), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                    (0, 0, 0), thickness, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            text,
+            (x + thickness, top + th + thickness),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (0, 0, 0),
+            thickness,
+            cv2.LINE_AA,
+        )
     return canvas
 
 
@@ -274,8 +282,9 @@ def demo_photo(
     width = gap + len(expressions) * (face_size + gap)
     height = max(height, face_size + 2 * gap)
     ramp = np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
-    photo = np.broadcast_to(np.array([70, 110, 150], np.float32) + ramp * np.array([60, 40, -40], np.float32),
-                            (height, width, 3)).astype(np.uint8)
+    photo = np.broadcast_to(
+        np.array([70, 110, 150], np.float32) + ramp * np.array([60, 40, -40], np.float32), (height, width, 3)
+    ).astype(np.uint8)
     boxes = []
     for i, name in enumerate(expressions):
         face = draw_face(EXPRESSIONS[name], np.random.default_rng([seed, i]))

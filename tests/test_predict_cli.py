@@ -82,7 +82,9 @@ def test_console_script_exits_non_zero_without_a_traceback(tmp_path, photos):
     bad_model.write_text("nope")
     result = subprocess.run(
         [sys.executable, "-m", "fer_helpers.predict_cli", str(photos["two_faces"]), "--model", str(bad_model)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "fer-predict: error:" in result.stderr and "bad.keras" in result.stderr
