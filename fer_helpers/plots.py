@@ -216,6 +216,8 @@ def plot_predictions(
     fig = plot_face_grid(images, titles, columns=columns, size=size, suptitle=suptitle)
     for ax, t, p in zip(fig.axes, labels, predicted):
         ax.title.set_color(_title_colour(int(p), int(t)))
+    fig.set_figheight(fig.get_figheight() * 1.15)  # room for the two-line titles
+    fig.tight_layout()
     return fig
 
 
@@ -231,8 +233,8 @@ def plot_gradcam_grid(
 ) -> plt.Figure:
     """Return Grad-CAM overlays of ``images``, each titled with the explained class and the model's probability for it.
 
-    ``class_indices`` default to the predicted classes. With ``labels`` each title starts with the true class and is
-    green when the explained class is the true one, red when not.
+    ``class_indices`` default to the predicted classes (titled "pred ..."). With ``labels`` each title starts with the
+    true class and is green when the explained class is the true one, red when not.
     """
     from fer_helpers.gradcam import gradcam_batch, overlay_heatmap
 
@@ -247,9 +249,10 @@ def plot_gradcam_grid(
             continue
         ax.imshow(overlay_heatmap(images[i], heatmaps[i]))
         c, label = int(explained[i]), None if labels is None else int(labels[i])
-        title = f"{CLASS_NAMES[c]} {probs[i, c]:.0%}"
-        ax.set_title(title if label is None else f"true {CLASS_NAMES[label]}\n{title}", fontsize=8,
-                     color=_title_colour(c, label))
+        title = f"{'pred ' if class_indices is None else ''}{CLASS_NAMES[c]} {probs[i, c]:.0%}"
+        ax.set_title(
+            title if label is None else f"true {CLASS_NAMES[label]}\n{title}", fontsize=8, color=_title_colour(c, label)
+        )
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -295,8 +298,9 @@ def plot_gradcam_steps(
     from fer_helpers.gradcam import gradcam_batch, gradcam_layer_name, overlay_heatmap, upsample_heatmap
 
     layer_name = layer_name or gradcam_layer_name(model)
-    heatmaps, probs = gradcam_batch(model, np.asarray(face)[None], None if class_index is None else [class_index],
-                                    layer_name)
+    heatmaps, probs = gradcam_batch(
+        model, np.asarray(face)[None], None if class_index is None else [class_index], layer_name
+    )
     heatmap = heatmaps[0]
     c = int(probs[0].argmax()) if class_index is None else int(class_index)
     fig, axes = plt.subplots(1, 4, figsize=(4 * size, size * 1.1))
