@@ -63,7 +63,7 @@ def read_face(path: Path) -> np.ndarray:
 
 def load_split(root: Path, split: str, skip_bad_files: bool = False, progress: bool = False) -> ImageSet:
     """Return the faces of ``root/split/<class>/*`` as an :class:`ImageSet` (files are only read, never changed)."""
-    split_dir = root / split
+    split_dir = Path(root) / split
     files: list[tuple[Path, int]] = []
     for name in CLASS_NAMES:
         class_dirs = [p for p in split_dir.iterdir() if p.is_dir() and p.name.lower() == name]

@@ -173,12 +173,15 @@ def train_model(
         keras.mixed_precision.set_global_policy("float32")
 
     augmentation = {"full": build_augmentation, "seed": seed_augmentation}.get(augment)
+    # A resumed run must not replay epoch 1's shuffle order and augmentations: offset the data seed.
+    state_file = out_dir / STATE_FILE
+    data_seed = seed + (json.loads(state_file.read_text())["epochs_done"] if resumed and state_file.is_file() else 0)
     train_ds = make_dataset(
         data.train,
         profile.batch_size,
         training=True,
-        augmentation=augmentation(seed=seed) if augmentation else None,
-        seed=seed,
+        augmentation=augmentation(seed=data_seed) if augmentation else None,
+        seed=data_seed,
     )
     val_ds = make_dataset(data.val, batch_size=256)
 
