@@ -7,27 +7,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
 from fer_helpers.evaluation import load_trained_model  # noqa: E402
+from fer_helpers.export import latencies_ms  # noqa: E402
 from fer_helpers.model_store import shipped_model_path  # noqa: E402
 from fer_helpers.provenance import cpu_name  # noqa: E402
-
-
-def latencies_ms(call, runs: int, warmup: int = 10) -> np.ndarray:
-    """Return the wall-clock time of ``runs`` calls in milliseconds, after ``warmup`` calls."""
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append(1000 * (time.perf_counter() - start))
-    return np.array(times)
 
 
 def main() -> None:
@@ -42,7 +30,7 @@ def main() -> None:
         ("model(face) eager call", lambda: model(face, training=False)),
         ("model.predict(face)", lambda: model.predict(face, verbose=0)),
     ):
-        ms = latencies_ms(call, args.runs)
+        ms = np.array(latencies_ms(call, args.runs, warmup=10))
         print(f"{name:<24} median {np.median(ms):6.2f} ms   p90 {np.percentile(ms, 90):6.2f} ms   ({args.runs} runs)")
 
 

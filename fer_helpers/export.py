@@ -99,16 +99,21 @@ def file_size_mb(path: str | Path) -> float:
     return Path(path).stat().st_size / 1e6
 
 
-def median_latency_ms(run: Callable[[], object], runs: int = 50, warmup: int = 5) -> float:
-    """Return the median wall-clock time of ``run()`` in milliseconds over ``runs`` calls, after ``warmup`` calls."""
+def latencies_ms(run: Callable[[], object], runs: int = 50, warmup: int = 5) -> list[float]:
+    """Return the wall-clock time of each of ``runs`` calls of ``run()`` in milliseconds, after ``warmup`` calls."""
     for _ in range(warmup):
         run()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         run()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+        times.append(1000 * (time.perf_counter() - start))
+    return times
+
+
+def median_latency_ms(run: Callable[[], object], runs: int = 50, warmup: int = 5) -> float:
+    """Return the median wall-clock time of ``run()`` in milliseconds over ``runs`` calls, after ``warmup`` calls."""
+    return statistics.median(latencies_ms(run, runs, warmup))
 
 
 def keras_latency_ms(model: keras.Model, face: np.ndarray, runs: int = 50) -> float:
