@@ -46,7 +46,7 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=sorted(PROFILES), help="default: $FER_PROFILE, else gpu/smoke (CI)/cpu")
     parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest); rerun to resume")
-    parser.add_argument("--epochs", type=int, help="fixed number of epochs (turns off the time budget)")
+    parser.add_argument("--epochs", type=int, help="fixed epoch count (no time budget, no early stopping)")
     parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
     parser.add_argument(
         "--augment",

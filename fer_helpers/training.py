@@ -201,10 +201,15 @@ def train_model(
             save_best_only=True,
             initial_value_threshold=max(earlier) if resumed and earlier else None,
         ),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=profile.patience),
         keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
         *(extra_callbacks or []),
     ]
+    if epochs is None:  # a fixed epoch count means exactly that many; a profile's run may stop early
+        # Watch only the second half: validation accuracy lags while the learning rate is high.
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=max_epochs // 2
+        )
+        callbacks.insert(3, stopper)
     model.fit(
         train_ds,
         validation_data=val_ds,
