@@ -52,7 +52,7 @@ def build_vgg_bn(
     widths: tuple[int, ...] = (32, 64, 128, 256),
     convs_per_block: tuple[int, ...] = (1, 2, 2, 2),
     dense_units: int = 256,
-    dropout: float = 0.4,
+    dropout: float = 0.3,
     name: str = "vgg_bn",
 ) -> keras.Model:
     """Return a batch-norm VGG-style CNN: blocks of conv-BN-ReLU + max-pool, global average pooling, dropout, dense.
