@@ -52,7 +52,7 @@ def train_parser() -> argparse.ArgumentParser:
         "--augment",
         choices=("full", "seed", "none"),
         default="full",
-        help="full: rotation, shift, zoom, flip + random erasing (default); seed: without erasing",
+        help="full: flip, one affine warp, random erasing (default); seed: the seed's flip + 3 separate warps",
     )
     parser.add_argument("--seed", type=int, default=42)
     return parser

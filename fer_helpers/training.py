@@ -30,9 +30,12 @@ STATE_FILE = "train_state.json"
 class BudgetedCosineSchedule(keras.callbacks.Callback):
     """Warm up, then cosine-decay the learning rate over a number of epochs fitted to a wall-clock budget.
 
-    After every epoch it measures the epoch time and shrinks the planned epoch count so training
-    ends inside ``budget_seconds``; it stops training early when the next epoch would overrun.
-    Elapsed time and the plan are saved in ``state_path`` so a resumed run keeps both.
+    After every epoch it re-plans the epoch count from the epoch times measured so far (their 75th
+    percentile, so one slow epoch on a busy machine does not cut the whole run short, and a run that
+    speeds up gets its time back) so that training ends inside ``budget_seconds``. A re-plan moves the
+    remaining cosine by an epoch or two at most, and the last planned epoch still ends at zero. Training
+    stops when the next epoch would overrun. Elapsed time, epoch times and the plan are saved in
+    ``state_path`` so a resumed run keeps them.
     """
 
     def __init__(
@@ -43,7 +46,8 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
         self.warmup_epochs = warmup_epochs
         self.budget_seconds = budget_seconds
         self.state_path = Path(state_path)
-        self.state = {"planned_epochs": max_epochs, "elapsed_seconds": 0.0, "epochs_done": 0}
+        self.max_epochs = max_epochs
+        self.state = {"planned_epochs": max_epochs, "elapsed_seconds": 0.0, "epochs_done": 0, "epoch_seconds": []}
         self.steps_per_epoch = 1
         self._epoch = 0
         self._epoch_start = 0.0
@@ -73,16 +77,17 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
         state = self.state
         state["elapsed_seconds"] += epoch_seconds
         state["epochs_done"] = epoch + 1
+        state.setdefault("epoch_seconds", []).append(epoch_seconds)
         if logs is not None:
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             logs["epoch_seconds"] = epoch_seconds
         if self.budget_seconds:
             remaining = self.budget_seconds - state["elapsed_seconds"]
-            # Fit the plan to the measured speed (it only ever shrinks, so the schedule still anneals
-            # fully when the machine gets slower, e.g. under other load).
-            fits = epoch + 1 + int(remaining // epoch_seconds)
-            state["planned_epochs"] = max(epoch + 1, min(state["planned_epochs"], fits))
-            if remaining < epoch_seconds:
+            timed = state["epoch_seconds"][1:] or state["epoch_seconds"]  # the first epoch also fills caches
+            typical = float(np.percentile(timed, 75))
+            fits = epoch + 1 + int(max(remaining, 0.0) // typical)
+            state["planned_epochs"] = max(epoch + 1, min(self.max_epochs, fits))
+            if remaining < typical:
                 self.model.stop_training = True
         if epoch + 1 >= state["planned_epochs"]:
             self.model.stop_training = True
@@ -148,7 +153,7 @@ def train_model(
 
     Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
     rerunning after a crash resumes from it), ``history.csv`` and ``train_state.json``.
-    ``augment`` is ``"full"`` (seed's + random erasing), ``"seed"`` (the seed's four) or ``"none"``;
+    ``augment`` is ``"full"`` (flip, one affine warp, erasing), ``"seed"`` (the seed's four layers) or ``"none"``;
     ``extra_callbacks`` run after the course's own (checkpoint, backup, schedule, early stopping, CSV log).
     """
     out_dir = Path(out_dir)

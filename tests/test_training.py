@@ -59,6 +59,25 @@ def test_schedule_stops_before_overrunning_the_budget(tmp_path: Path, monkeypatc
     assert s.model.stop_training
 
 
+def test_one_slow_epoch_does_not_cut_the_plan_for_good(tmp_path: Path, monkeypatch):
+    s = make_schedule(tmp_path, budget=200.0, max_epochs=40)
+    s.on_train_begin()
+    durations = [12.0, 10.0, 40.0, 10.0, 10.0, 10.0, 10.0]  # first epoch fills caches; epoch 3 hit a busy machine
+    ends = np.cumsum(durations)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    clock = iter([t for pair in zip(starts, ends) for t in pair])
+    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
+    plans = []
+    for epoch in range(len(durations)):
+        s.on_epoch_begin(epoch)
+        s.on_epoch_end(epoch, {})
+        plans.append(s.state["planned_epochs"])
+    assert plans[2] < plans[1]  # the slow epoch shrinks the plan ...
+    assert plans[-1] > plans[2]  # ... and the normal ones that follow win the time back
+    # 102 s used, 98 s left; the 75th percentile of the timed epochs is 10 s: 9 more epochs
+    assert plans[-1] == len(durations) + 9 and not s.model.stop_training
+
+
 def test_balanced_class_weights_favour_rare_classes():
     labels = np.array([CLASS_INDEX["happy"]] * 50 + [CLASS_INDEX["disgust"]] * 5 + list(range(7)) * 5)
     weights = balanced_class_weights(labels)
