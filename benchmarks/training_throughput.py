@@ -6,7 +6,7 @@ after ``--warmup`` batches, so graph tracing is excluded from both. The pipeline
 and the pipeline overhead (1 - pipeline rate / tensor rate). Uses FER2013 when found (``$FER2013_DIR`` or
 ``data/fer2013``), else the generated sample. Not a test: it prints measured numbers.
 
-    python benchmarks/training_throughput.py [--model vgg_bn] [--steps 100] [--batch-size 64] [--repeats 2]
+    python benchmarks/training_throughput.py [--model vgg_bn] [--steps 100] [--batch-size 64] [--augment course|seed]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fer_helpers.augmentation import build_augmentation  # noqa: E402
+from fer_helpers.augmentation import build_augmentation, seed_augmentation  # noqa: E402
 from fer_helpers.dataset import load_fer2013  # noqa: E402
 from fer_helpers.models import build_model  # noqa: E402
 from fer_helpers.pipeline import as_model_input, make_dataset  # noqa: E402
@@ -69,6 +69,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2, help="alternate the two feeds this many times; best of each")
+    parser.add_argument(
+        "--augment", choices=("course", "seed"), default="course", help="the course's pipeline or the seed's 3 warps"
+    )
     args = parser.parse_args()
 
     data = load_fer2013(progress=False)
@@ -78,7 +81,8 @@ def main() -> None:
     x, y = as_model_input(train.images[idx]), train.labels[idx]
     keras.utils.set_random_seed(0)
     model = compile_model(build_model(args.model), get_profile("cpu"))
-    epoch_ds = make_dataset(train, args.batch_size, training=True, augmentation=build_augmentation())
+    augmentation = build_augmentation() if args.augment == "course" else seed_augmentation()
+    epoch_ds = make_dataset(train, args.batch_size, training=True, augmentation=augmentation)
     first_batch_seconds(epoch_ds)  # fills the cache once, as the first epoch of training does
     startup = min(first_batch_seconds(epoch_ds) for _ in range(3))
 
@@ -91,7 +95,8 @@ def main() -> None:
     epoch_pipeline = len(train) / pipeline_rate + startup
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores; data: {data.source}; model: {args.model}; "
-        f"batch {args.batch_size}; {args.steps} timed steps after {args.warmup}, best of {args.repeats}"
+        f"batch {args.batch_size}; {args.augment} augmentation; {args.steps} timed steps after {args.warmup}, "
+        f"best of {args.repeats}"
     )
     print(f"in-memory tensors (no augmentation): {tensor_rate:8.1f} images/s")
     print(f"tf.data pipeline + augmentation:     {pipeline_rate:8.1f} images/s")
