@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -47,6 +48,13 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest); rerun to resume")
     parser.add_argument("--epochs", type=int, help="fixed epoch count (no time budget, no early stopping)")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="MINUTES",
+        help="wall-clock budget for training (default: the profile's; cpu has 60, gpu none); "
+        "the epoch plan is fitted to it",
+    )
     parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
     parser.add_argument(
         "--augment",
@@ -60,16 +68,22 @@ def train_parser() -> argparse.ArgumentParser:
 
 def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
+    import keras
+
     from fer_helpers.experiment import load_data_for_profile, train_and_evaluate
     from fer_helpers.profiles import get_profile
 
     profile = get_profile(args.profile)
+    if args.time_budget is not None:
+        if args.time_budget <= 0:
+            raise ValueError(f"--time-budget must be a positive number of minutes, not {args.time_budget:g}.")
+        profile = dataclasses.replace(profile, time_budget_minutes=args.time_budget)
     budget = profile.time_budget_minutes if not args.epochs else None
     epochs = args.epochs or profile.max_epochs
     print(
         f"Profile: {profile.name} (model {args.model or profile.model}, up to {epochs} epochs"
-        + (f", budget {budget:.0f} min" if budget else "")
-        + ")",
+        + (f", budget {budget:g} min" if budget else "")
+        + f"; Keras backend {keras.backend.backend()})",
         flush=True,
     )
     data = load_data_for_profile(profile, args.data, seed=args.seed)

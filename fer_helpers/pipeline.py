@@ -1,10 +1,17 @@
-"""tf.data input pipelines: 48x48x1 float32 faces (0-255), cached, shuffled, batched, augmented, prefetched."""
+"""Input pipelines: 48x48x1 float32 faces (0-255), shuffled, batched and augmented for training.
+
+With Keras's TensorFlow backend (the course's default, and Colab's) this is a cached, prefetched ``tf.data``
+pipeline. On another backend (JAX or PyTorch, for a machine without TensorFlow) it is a
+:class:`keras.utils.PyDataset` that does the same work batch by batch, so ``fit`` and the augmentation
+layers run unchanged.
+"""
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
-import tensorflow as tf
 
 from fer_helpers.imageset import ImageSet
 
@@ -14,14 +21,56 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
     return images.astype("float32")[..., None]
 
 
+class FaceBatches(keras.utils.PyDataset):
+    """Batches of ``(faces, labels)`` from in-memory arrays, reshuffled each epoch and augmented when training."""
+
+    def __init__(
+        self,
+        faces: ImageSet,
+        batch_size: int,
+        training: bool = False,
+        augmentation: keras.Layer | None = None,
+        seed: int = 42,
+    ):
+        super().__init__()
+        self.images = faces.images
+        self.labels = faces.labels
+        self.batch_size = batch_size
+        self.training = training
+        self.augmentation = augmentation if training else None
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(self.labels)) if training else np.arange(len(self.labels))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        x = as_model_input(self.images[rows])
+        if self.augmentation is not None:
+            x = keras.ops.convert_to_numpy(self.augmentation(x, training=True))
+        return x, self.labels[rows]
+
+    def on_epoch_end(self) -> None:
+        if self.training:
+            self._order = self._rng.permutation(len(self.labels))
+
+
 def make_dataset(
     faces: ImageSet,
     batch_size: int = 64,
     training: bool = False,
     augmentation: keras.Layer | None = None,
     seed: int = 42,
-) -> tf.data.Dataset:
-    """Return a batched ``(image, label)`` dataset; shuffled and augmented only when ``training``."""
+):
+    """Return batched ``(image, label)`` data for ``fit``: shuffled and augmented only when ``training``.
+
+    A ``tf.data.Dataset`` on the TensorFlow backend, else a :class:`FaceBatches`.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return FaceBatches(faces, batch_size, training, augmentation, seed)
+    import tensorflow as tf
+
     ds = tf.data.Dataset.from_tensor_slices((faces.images[..., None], faces.labels))
     ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
     if training:

@@ -80,7 +80,18 @@ PROFILES: dict[str, Profile] = {
 
 
 def gpu_available() -> bool:
-    """Return True if TensorFlow sees a GPU."""
+    """Return True if Keras's backend (TensorFlow, JAX or PyTorch) sees a GPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))

@@ -8,7 +8,9 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("fer-course", "tensorflow", "keras", "numpy", "scikit-learn", "pillow")
+PACKAGES = ("fer-course", "tensorflow", "keras", "jax", "torch", "numpy", "scikit-learn", "pillow")
+COMMIT_ENV_VAR = "FER_GIT_COMMIT"
+"""Names the commit where the code runs from a copy without ``.git`` (a rented GPU machine, say)."""
 
 
 def package_versions() -> dict[str, str]:
@@ -32,26 +34,50 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_description() -> dict[str, object]:
-    """Return the machine: OS, CPU model and core count, and GPU names if TensorFlow sees any."""
-    import os
+def gpu_names() -> list[str]:
+    """Return the names of the GPUs that Keras's backend sees (empty on a CPU-only machine)."""
+    import keras
 
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return [device.device_kind for device in jax.devices() if device.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     import tensorflow as tf
 
-    gpus = []
-    for gpu in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(gpu)
-        gpus.append(details.get("device_name", gpu.name))
+    return [
+        tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+        for gpu in tf.config.list_physical_devices("GPU")
+    ]
+
+
+def machine_description() -> dict[str, object]:
+    """Return the machine: OS, CPU model and core count, Keras backend, and GPU names if the backend sees any."""
+    import os
+
+    import keras
+
     return {
         "platform": platform.platform(),
         "cpu": cpu_name(),
         "cpu_cores": os.cpu_count(),
-        "gpus": gpus,
+        "keras_backend": keras.backend.backend(),
+        "gpus": gpu_names(),
     }
 
 
 def git_commit(path: Path | None = None) -> str:
-    """Return the current git commit (with ``-dirty`` if there are uncommitted changes), or ``unknown``."""
+    """Return the current git commit (with ``-dirty`` if there are uncommitted changes), else ``$FER_GIT_COMMIT``.
+
+    Outside a git checkout and without that variable it returns ``unknown``.
+    """
+    import os
+
+    fallback = os.environ.get(COMMIT_ENV_VAR, "unknown")
     cwd = path or Path(__file__).resolve().parent
     try:
         commit = subprocess.run(
@@ -65,7 +91,7 @@ def git_commit(path: Path | None = None) -> str:
             timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return fallback
     return commit + ("-dirty" if dirty else "")
 
 

@@ -70,6 +70,9 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
 
     def on_train_batch_begin(self, batch, logs=None):
+        if keras.backend.backend() == "jax":
+            # JAX carries the optimizer's state between steps: write it back so the new rate is read next step.
+            self.model.jax_state_sync()
         self.model.optimizer.learning_rate = self.learning_rate_at(self._epoch + batch / self.steps_per_epoch)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -166,7 +169,7 @@ def train_model(
         shutil.rmtree(backup_dir, ignore_errors=True)
 
     keras.utils.set_random_seed(seed)
-    if profile.deterministic:
+    if profile.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
@@ -221,7 +224,7 @@ def train_model(
         epochs=max_epochs,
         callbacks=callbacks,
         class_weight=balanced_class_weights(data.train.labels) if class_weights else None,
-        shuffle=False,  # the tf.data pipeline shuffles
+        shuffle=False,  # the input pipeline shuffles
         verbose=verbose,
     )
     history = read_history(out_dir / HISTORY_FILE)

@@ -79,3 +79,18 @@ def test_train_writes_every_artifact(tmp_path: Path, small_synthetic: Path, caps
     assert {"versions", "machine", "git_commit"} <= set(metrics["provenance"])
     printed = capsys.readouterr().out
     assert "Test accuracy:" in printed and "Synthetic data" in printed and "model.keras" in printed
+
+
+def test_train_time_budget_overrides_the_profile(tmp_path: Path, small_synthetic: Path, capsys):
+    out = tmp_path / "run"
+    # smoke plans 2 epochs; a budget far shorter than one epoch lets the first finish and stops there
+    args = ["--data", str(small_synthetic), "--profile", "smoke", "--time-budget", "0.0001", "--out", str(out)]
+    assert fer_train(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["profile"]["time_budget_minutes"] == 0.0001 and metrics["training"]["epochs_run"] == 1
+    assert "budget 0.0001 min" in capsys.readouterr().out
+
+
+def test_train_rejects_a_non_positive_time_budget(tmp_path: Path, capsys):
+    assert fer_train(["--data", "synthetic", "--time-budget", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--time-budget must be a positive number" in capsys.readouterr().err

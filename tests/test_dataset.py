@@ -1,4 +1,4 @@
-"""Finding the data, the generated sample, the validation split and the tf.data pipeline."""
+"""Finding the data, the generated sample, the validation split and the input pipelines (tf.data and PyDataset)."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from fer_helpers.augmentation import build_augmentation
 from fer_helpers.dataset import load_fer2013, resolve_source, split_train_val, stratified_fraction
 from fer_helpers.errors import FERDataError
 from fer_helpers.folder_layout import load_folder_layout
-from fer_helpers.pipeline import make_dataset
+from fer_helpers.pipeline import FaceBatches, as_model_input, make_dataset
 from fer_helpers.synthetic import SYNTHETIC_NOTICE, generate_synthetic_fer
 
 
@@ -92,6 +92,23 @@ def test_pipeline_yields_float_batches(small_synthetic: Path):
     assert sum(len(b[1]) for b in batches) == len(train)
     # evaluation order is the data order (no shuffling outside training)
     assert np.array_equal(np.concatenate([b[1].numpy() for b in batches]), train.labels)
+
+
+def test_face_batches_reshuffle_each_epoch_and_augment_only_training(small_synthetic: Path):
+    # The pipeline used on Keras's JAX and PyTorch backends (plain arrays, no TensorFlow).
+    train = load_folder_layout(small_synthetic)["train"]
+    batches = FaceBatches(train, batch_size=32, training=True, seed=3)
+    first = np.concatenate([batches[i][1] for i in range(len(batches))])
+    batches.on_epoch_end()
+    second = np.concatenate([batches[i][1] for i in range(len(batches))])
+    assert len(batches) == -(-len(train) // 32) and len(first) == len(train)
+    assert sorted(first) == sorted(train.labels) and not np.array_equal(first, second)
+    plain = FaceBatches(train, batch_size=32, augmentation=build_augmentation())
+    x, y = plain[0]
+    assert np.array_equal(x[..., 0], train.images[:32]) and np.array_equal(y, train.labels[:32])
+    warped, _ = FaceBatches(train, 32, training=True, augmentation=build_augmentation(), seed=3)[0]
+    assert warped.shape == (32, 48, 48, 1) and warped.dtype == np.float32
+    assert not np.array_equal(warped, as_model_input(train.images[FaceBatches(train, 32, True, seed=3)._order[:32]]))
 
 
 def test_augmentation_changes_faces_but_keeps_shape(small_synthetic: Path):
