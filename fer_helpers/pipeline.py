@@ -22,7 +22,11 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
 
 
 class FaceBatches(keras.utils.PyDataset):
-    """Batches of ``(faces, labels)`` from in-memory arrays, reshuffled each epoch and augmented when training."""
+    """Batches of ``(faces, labels)`` from in-memory arrays, reshuffled each epoch and augmented when training.
+
+    Training drops the last, smaller batch (each epoch leaves out different faces) so that the train step
+    sees one batch shape: JAX compiles one program per shape, which can take minutes on a GPU.
+    """
 
     def __init__(
         self,
@@ -42,6 +46,8 @@ class FaceBatches(keras.utils.PyDataset):
         self._order = self._rng.permutation(len(self.labels)) if training else np.arange(len(self.labels))
 
     def __len__(self) -> int:
+        if self.training and len(self.labels) >= self.batch_size:
+            return len(self.labels) // self.batch_size
         return math.ceil(len(self.labels) / self.batch_size)
 
     def __getitem__(self, index: int):

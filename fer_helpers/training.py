@@ -30,8 +30,8 @@ STATE_FILE = "train_state.json"
 class BudgetedCosineSchedule(keras.callbacks.Callback):
     """Warm up, then cosine-decay the learning rate over a number of epochs fitted to a wall-clock budget.
 
-    After every epoch it re-plans the epoch count from the epoch times measured so far (their 75th
-    percentile, so one slow epoch on a busy machine does not cut the whole run short, and a run that
+    From the second epoch on it re-plans the epoch count from the epoch times measured so far (their 75th
+    percentile, leaving out the first epoch, which also compiles and fills caches, so one slow epoch on a busy machine does not cut the whole run short, and a run that
     speeds up gets its time back) so that training ends inside ``budget_seconds``. A re-plan moves the
     remaining cosine by an epoch or two at most, and the last planned epoch still ends at zero. Training
     stops when the next epoch would overrun. Elapsed time, epoch times and the plan are saved in
@@ -86,11 +86,13 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
             logs["epoch_seconds"] = epoch_seconds
         if self.budget_seconds:
             remaining = self.budget_seconds - state["elapsed_seconds"]
-            timed = state["epoch_seconds"][1:] or state["epoch_seconds"]  # the first epoch also fills caches
-            typical = float(np.percentile(timed, 75))
-            fits = epoch + 1 + int(max(remaining, 0.0) // typical)
-            state["planned_epochs"] = max(epoch + 1, min(self.max_epochs, fits))
-            if remaining < typical:
+            # The first epoch also fills caches and compiles (minutes under XLA): plan from later epochs only.
+            timed = state["epoch_seconds"][1:]
+            if timed:
+                typical = float(np.percentile(timed, 75))
+                fits = epoch + 1 + int(max(remaining, 0.0) // typical)
+                state["planned_epochs"] = max(epoch + 1, min(self.max_epochs, fits))
+            if remaining <= 0 or (timed and remaining < typical):
                 self.model.stop_training = True
         if epoch + 1 >= state["planned_epochs"]:
             self.model.stop_training = True

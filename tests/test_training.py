@@ -52,7 +52,20 @@ def test_schedule_fits_the_epoch_count_to_the_time_budget(tmp_path: Path, monkey
 def test_schedule_stops_before_overrunning_the_budget(tmp_path: Path, monkeypatch):
     s = make_schedule(tmp_path, budget=30.0, max_epochs=40)
     s.on_train_begin()
-    clock = iter([0.0, 20.0])
+    clock = iter([0.0, 20.0, 20.0, 28.0])  # a first epoch slowed by compiling, then a steady 8 s one
+    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
+    s.on_epoch_begin(0)
+    s.on_epoch_end(0, {})
+    assert not s.model.stop_training and s.state["planned_epochs"] == 40  # one epoch says nothing of the pace
+    s.on_epoch_begin(1)
+    s.on_epoch_end(1, {})
+    assert s.model.stop_training and s.state["planned_epochs"] == 2  # 2 s left, a third epoch would overrun
+
+
+def test_schedule_stops_when_the_first_epoch_alone_spends_the_budget(tmp_path: Path, monkeypatch):
+    s = make_schedule(tmp_path, budget=30.0, max_epochs=40)
+    s.on_train_begin()
+    clock = iter([0.0, 31.0])
     monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
     s.on_epoch_begin(0)
     s.on_epoch_end(0, {})
