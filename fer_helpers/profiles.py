@@ -27,6 +27,8 @@ class Profile:
     mixed_precision: bool
     deterministic: bool
     """Turn on TensorFlow op determinism so that two seeded runs give identical numbers."""
+    label_smoothing: float = 0.0
+    """Share of each target moved from the true class to all classes (FER2013 has many ambiguous labels)."""
 
     def to_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""
@@ -47,6 +49,7 @@ PROFILES: dict[str, Profile] = {
         subset=0.03,
         mixed_precision=False,
         deterministic=True,
+        label_smoothing=0.1,
     ),
     "cpu": Profile(
         name="cpu",
@@ -61,6 +64,7 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=False,
         deterministic=False,
+        label_smoothing=0.1,
     ),
     "gpu": Profile(
         name="gpu",
@@ -75,6 +79,7 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=True,
         deterministic=False,
+        label_smoothing=0.1,
     ),
 }
 

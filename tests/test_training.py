@@ -143,3 +143,16 @@ def test_killed_run_resumes_from_backup_and_finishes_all_epochs(tmp_path: Path, 
     assert history["epoch"] == [0, 1, 2, 3, 4]
     assert f"Epoch {done_before + 1}/5" in output and "Epoch 1/5" not in output
     assert not (out / "backup").exists()
+
+
+def test_smoothed_loss_matches_keras_categorical_crossentropy():
+    from fer_helpers.training import SmoothedSparseCrossentropy
+
+    probs = np.array([[0.7, 0.1, 0.05, 0.05, 0.04, 0.03, 0.03], [0.1, 0.1, 0.5, 0.1, 0.1, 0.05, 0.05]], "float32")
+    labels = np.array([0, 3])
+    expected = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(np.eye(7)[labels], probs)
+    assert float(SmoothedSparseCrossentropy(0.1)(labels, probs)) == pytest.approx(float(expected), rel=1e-5)
+    plain = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
+    assert float(SmoothedSparseCrossentropy(0.0)(labels, probs)) == pytest.approx(float(plain), rel=1e-5)
+    restored = SmoothedSparseCrossentropy.from_config(SmoothedSparseCrossentropy(0.2).get_config())
+    assert restored.label_smoothing == 0.2
