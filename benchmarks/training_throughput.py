@@ -1,12 +1,15 @@
-"""Training images/s of a model fed by the full tf.data pipeline (with augmentation) vs. in-memory tensors.
+"""Training images/s of a model fed by the full input pipeline (with augmentation) vs. in-memory tensors.
 
-Both feeds train the same compiled model inside one ``model.fit`` call each; a callback times the steps
-after ``--warmup`` batches, so graph tracing is excluded from both. The pipeline's per-epoch start-up
-(filling the shuffle buffer) is timed separately and folded into a whole-epoch figure. Prints both rates
-and the pipeline overhead (1 - pipeline rate / tensor rate). Uses FER2013 when found (``$FER2013_DIR`` or
-``data/fer2013``), else the generated sample. Not a test: it prints measured numbers.
+All feeds train the same compiled model inside one ``model.fit`` call each; a callback times the steps
+after ``--warmup`` batches, so graph tracing is excluded. A third feed, the pipeline without augmentation,
+splits the overhead into batching and augmentation. The pipeline's per-epoch start-up (filling the shuffle
+buffer) is timed separately and folded into a whole-epoch figure. Prints the rates and the pipeline
+overhead (1 - pipeline rate / tensor rate). Uses FER2013 when found (``$FER2013_DIR`` or ``data/fer2013``),
+else the generated sample. Runs on any Keras backend (``KERAS_BACKEND``): tf.data on TensorFlow, the
+``PyDataset`` pipeline elsewhere. Not a test: it prints measured numbers.
 
-    python benchmarks/training_throughput.py [--model vgg_bn] [--steps 100] [--batch-size 64] [--augment course|seed]
+    python benchmarks/training_throughput.py [--profile cpu|gpu] [--model NAME] [--steps 100] [--batch-size N]
+                                             [--augment course|seed]
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from fer_helpers.dataset import load_fer2013  # noqa: E402
 from fer_helpers.models import build_model  # noqa: E402
 from fer_helpers.pipeline import as_model_input, make_dataset  # noqa: E402
 from fer_helpers.profiles import get_profile  # noqa: E402
-from fer_helpers.provenance import cpu_name  # noqa: E402
+from fer_helpers.provenance import cpu_name, gpu_names  # noqa: E402
 from fer_helpers.training import compile_model  # noqa: E402
 
 
@@ -51,7 +54,10 @@ def images_per_second(model: keras.Model, data, steps: int, batch_size: int, war
         x, y = data
         model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
     else:
-        model.fit(data, steps_per_epoch=warmup + steps, epochs=1, verbose=0, callbacks=[timer])
+        if not hasattr(data, "repeat") and len(data) < warmup + steps:  # a PyDataset runs one epoch at most
+            raise SystemExit(f"The data give {len(data)} batches an epoch: ask for fewer than --warmup + --steps.")
+        data = data.repeat() if hasattr(data, "repeat") else data
+        model.fit(data, steps_per_epoch=warmup + steps, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
     return steps * batch_size / timer.seconds
 
 
@@ -64,15 +70,19 @@ def first_batch_seconds(dataset) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="vgg_bn")
+    parser.add_argument("--profile", choices=("cpu", "gpu"), default="cpu", help="compile settings and defaults")
+    parser.add_argument("--model", help="default: the profile's model")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, help="default: the profile's")
     parser.add_argument("--repeats", type=int, default=2, help="alternate the two feeds this many times; best of each")
     parser.add_argument(
         "--augment", choices=("course", "seed"), default="course", help="the course's pipeline or the seed's 3 warps"
     )
     args = parser.parse_args()
+    profile = get_profile(args.profile)
+    args.model = args.model or profile.model
+    args.batch_size = args.batch_size or profile.batch_size
 
     data = load_fer2013(progress=False)
     train = data.train
@@ -80,26 +90,33 @@ def main() -> None:
     idx = np.resize(np.arange(len(train)), needed)  # repeat the data if the sample is small
     x, y = as_model_input(train.images[idx]), train.labels[idx]
     keras.utils.set_random_seed(0)
-    model = compile_model(build_model(args.model), get_profile("cpu"))
+    if profile.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    model = compile_model(build_model(args.model), profile)
+    keras.mixed_precision.set_global_policy("float32")
     augmentation = build_augmentation() if args.augment == "course" else seed_augmentation()
     epoch_ds = make_dataset(train, args.batch_size, training=True, augmentation=augmentation)
+    plain_ds = make_dataset(train, args.batch_size, training=True)
     first_batch_seconds(epoch_ds)  # fills the cache once, as the first epoch of training does
     startup = min(first_batch_seconds(epoch_ds) for _ in range(3))
 
-    tensor_rates, pipeline_rates = [], []
+    tensor_rates, plain_rates, pipeline_rates = [], [], []
     for _ in range(args.repeats):
         tensor_rates.append(images_per_second(model, (x, y), args.steps, args.batch_size, args.warmup))
-        pipeline_rates.append(images_per_second(model, epoch_ds.repeat(), args.steps, args.batch_size, args.warmup))
-    tensor_rate, pipeline_rate = max(tensor_rates), max(pipeline_rates)
+        plain_rates.append(images_per_second(model, plain_ds, args.steps, args.batch_size, args.warmup))
+        pipeline_rates.append(images_per_second(model, epoch_ds, args.steps, args.batch_size, args.warmup))
+    tensor_rate, plain_rate, pipeline_rate = max(tensor_rates), max(plain_rates), max(pipeline_rates)
     epoch_tensor = len(train) / tensor_rate
     epoch_pipeline = len(train) / pipeline_rate + startup
     print(
-        f"machine: {cpu_name()}, {os.cpu_count()} cores; data: {data.source}; model: {args.model}; "
-        f"batch {args.batch_size}; {args.augment} augmentation; {args.steps} timed steps after {args.warmup}, "
+        f"machine: {cpu_name()}, {os.cpu_count()} cores, GPUs {gpu_names() or 'none'}; Keras backend "
+        f"{keras.backend.backend()}; data: {data.source}; model: {args.model}; {args.profile} profile, batch "
+        f"{args.batch_size}; {args.augment} augmentation; {args.steps} timed steps after {args.warmup}, "
         f"best of {args.repeats}"
     )
     print(f"in-memory tensors (no augmentation): {tensor_rate:8.1f} images/s")
-    print(f"tf.data pipeline + augmentation:     {pipeline_rate:8.1f} images/s")
+    print(f"input pipeline, no augmentation:     {plain_rate:8.1f} images/s")
+    print(f"input pipeline + augmentation:       {pipeline_rate:8.1f} images/s")
     print(f"pipeline overhead, steady state:     {100 * (1 - pipeline_rate / tensor_rate):8.1f} %")
     print(f"pipeline start-up per epoch (shuffle buffer): {startup:.2f} s")
     print(

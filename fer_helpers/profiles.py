@@ -28,7 +28,8 @@ class Profile:
     deterministic: bool
     """Turn on TensorFlow op determinism so that two seeded runs give identical numbers."""
     label_smoothing: float = 0.0
-    """Share of each target moved from the true class to all classes (FER2013 has many ambiguous labels)."""
+    """Share of each target spread over all classes (FER2013 has many ambiguous labels). Off in every profile:
+    0.1 tied with 0.0 on the cpu run's validation accuracy."""
 
     def to_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""
@@ -49,7 +50,7 @@ PROFILES: dict[str, Profile] = {
         subset=0.03,
         mixed_precision=False,
         deterministic=True,
-        label_smoothing=0.1,
+        label_smoothing=0.0,
     ),
     "cpu": Profile(
         name="cpu",
@@ -64,7 +65,7 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=False,
         deterministic=False,
-        label_smoothing=0.1,
+        label_smoothing=0.0,
     ),
     "gpu": Profile(
         name="gpu",
@@ -79,7 +80,7 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=True,
         deterministic=False,
-        label_smoothing=0.1,
+        label_smoothing=0.0,
     ),
 }
 

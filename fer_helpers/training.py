@@ -25,6 +25,8 @@ BEST_CHECKPOINT = "best.keras"
 BACKUP_DIR = "backup"
 HISTORY_FILE = "history.csv"
 STATE_FILE = "train_state.json"
+FROZEN_TAIL_EPOCHS = 2
+"""In the last this-many planned epochs the plan may shrink but no longer grow."""
 
 
 class BudgetedCosineSchedule(keras.callbacks.Callback):
@@ -33,7 +35,8 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
     From the second epoch on it re-plans the epoch count so that training ends inside ``budget_seconds``.
     It plans from the 75th percentile of the epoch times so far, leaving out the first epoch (which also
     compiles and fills caches), so one slow epoch on a busy machine does not cut the whole run short and a
-    run that speeds up gets its time back. A re-plan moves the remaining cosine by an epoch or two at most,
+    run that speeds up gets its time back, except in the last two planned epochs, where an extra epoch would
+    train at a learning rate near zero. A re-plan moves the remaining cosine by an epoch or two at most,
     and the last planned epoch still ends at zero. Training stops when the next epoch would overrun.
     Elapsed time, epoch times and the plan are saved in
     ``state_path`` so a resumed run keeps them.
@@ -91,8 +94,11 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
             timed = state["epoch_seconds"][1:]
             if timed:
                 typical = float(np.percentile(timed, 75))
-                fits = epoch + 1 + int(max(remaining, 0.0) // typical)
-                state["planned_epochs"] = max(epoch + 1, min(self.max_epochs, fits))
+                fits = min(self.max_epochs, epoch + 1 + int(max(remaining, 0.0) // typical))
+                if state["planned_epochs"] - (epoch + 1) <= FROZEN_TAIL_EPOCHS:
+                    # The cosine is nearly at zero: epochs added now would train at a learning rate of ~0.
+                    fits = min(fits, state["planned_epochs"])
+                state["planned_epochs"] = max(epoch + 1, fits)
             if remaining <= 0 or (timed and remaining < typical):
                 self.model.stop_training = True
         if epoch + 1 >= state["planned_epochs"]:

@@ -156,3 +156,22 @@ def test_smoothed_loss_matches_keras_categorical_crossentropy():
     assert float(SmoothedSparseCrossentropy(0.0)(labels, probs)) == pytest.approx(float(plain), rel=1e-5)
     restored = SmoothedSparseCrossentropy.from_config(SmoothedSparseCrossentropy(0.2).get_config())
     assert restored.label_smoothing == 0.2
+
+
+def test_plan_does_not_grow_once_the_cosine_is_nearly_done(tmp_path: Path, monkeypatch):
+    s = make_schedule(tmp_path, budget=100.0, max_epochs=40)
+    s.on_train_begin()
+    durations = [10.0] * 8 + [3.0] * 20  # the machine speeds up just as the cosine reaches zero
+    ends = np.cumsum(durations)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    clock = iter([t for pair in zip(starts, ends) for t in pair])
+    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
+    plans = []
+    for epoch in range(len(durations)):
+        s.on_epoch_begin(epoch)
+        s.on_epoch_end(epoch, {})
+        plans.append(s.state["planned_epochs"])
+        if s.model.stop_training:
+            break
+    # Without the frozen tail the plan would grow to 12, adding two epochs at a learning rate of ~0.
+    assert plans[1:] == [10] * 9 and s.model.stop_training
