@@ -25,7 +25,7 @@ class FaceBatches(keras.utils.PyDataset):
     """Batches of ``(faces, labels)`` from in-memory arrays, reshuffled each epoch and augmented when training.
 
     Training drops the last, smaller batch (each epoch leaves out different faces) so that the train step
-    sees one batch shape: JAX compiles one program per shape, which can take minutes on a GPU.
+    sees one batch shape: JAX compiles one program per shape (25 s for the gpu profile's model on an H200).
     """
 
     def __init__(

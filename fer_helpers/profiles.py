@@ -50,7 +50,6 @@ PROFILES: dict[str, Profile] = {
         subset=0.03,
         mixed_precision=False,
         deterministic=True,
-        label_smoothing=0.0,
     ),
     "cpu": Profile(
         name="cpu",
@@ -65,7 +64,6 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=False,
         deterministic=False,
-        label_smoothing=0.0,
     ),
     "gpu": Profile(
         name="gpu",
@@ -80,7 +78,6 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=True,
         deterministic=False,
-        label_smoothing=0.0,
     ),
 }
 

@@ -25,6 +25,22 @@ def make_schedule(tmp_path: Path, budget=None, max_epochs=10, warmup=1.0) -> Bud
     return schedule
 
 
+def plans_over_epochs(schedule: BudgetedCosineSchedule, durations: list[float], monkeypatch) -> list[int]:
+    """Run the schedule through epochs of the given seconds (a fake clock); return the plan after each epoch."""
+    ends = np.cumsum(durations)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    clock = iter([t for pair in zip(starts, ends) for t in pair])
+    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
+    plans = []
+    for epoch in range(len(durations)):
+        schedule.on_epoch_begin(epoch)
+        schedule.on_epoch_end(epoch, {})
+        plans.append(schedule.state["planned_epochs"])
+        if schedule.model.stop_training:
+            break
+    return plans
+
+
 def test_schedule_warms_up_then_decays_to_zero(tmp_path: Path):
     s = make_schedule(tmp_path)
     assert s.learning_rate_at(0) == pytest.approx(1e-4)
@@ -52,23 +68,15 @@ def test_schedule_fits_the_epoch_count_to_the_time_budget(tmp_path: Path, monkey
 def test_schedule_stops_before_overrunning_the_budget(tmp_path: Path, monkeypatch):
     s = make_schedule(tmp_path, budget=30.0, max_epochs=40)
     s.on_train_begin()
-    clock = iter([0.0, 20.0, 20.0, 28.0])  # a first epoch slowed by compiling, then a steady 8 s one
-    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
-    s.on_epoch_begin(0)
-    s.on_epoch_end(0, {})
-    assert not s.model.stop_training and s.state["planned_epochs"] == 40  # one epoch says nothing of the pace
-    s.on_epoch_begin(1)
-    s.on_epoch_end(1, {})
-    assert s.model.stop_training and s.state["planned_epochs"] == 2  # 2 s left, a third epoch would overrun
+    # a first epoch slowed by compiling, then a steady 8 s one: 2 s left, so a third epoch would overrun
+    assert plans_over_epochs(s, [20.0, 8.0], monkeypatch) == [40, 2]  # one epoch says nothing of the pace
+    assert s.model.stop_training
 
 
 def test_schedule_stops_when_the_first_epoch_alone_spends_the_budget(tmp_path: Path, monkeypatch):
     s = make_schedule(tmp_path, budget=30.0, max_epochs=40)
     s.on_train_begin()
-    clock = iter([0.0, 31.0])
-    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
-    s.on_epoch_begin(0)
-    s.on_epoch_end(0, {})
+    assert plans_over_epochs(s, [31.0, 8.0], monkeypatch) == [40]
     assert s.model.stop_training
 
 
@@ -76,15 +84,7 @@ def test_one_slow_epoch_does_not_cut_the_plan_for_good(tmp_path: Path, monkeypat
     s = make_schedule(tmp_path, budget=200.0, max_epochs=40)
     s.on_train_begin()
     durations = [12.0, 10.0, 40.0, 10.0, 10.0, 10.0, 10.0]  # first epoch fills caches; epoch 3 hit a busy machine
-    ends = np.cumsum(durations)
-    starts = np.concatenate([[0.0], ends[:-1]])
-    clock = iter([t for pair in zip(starts, ends) for t in pair])
-    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
-    plans = []
-    for epoch in range(len(durations)):
-        s.on_epoch_begin(epoch)
-        s.on_epoch_end(epoch, {})
-        plans.append(s.state["planned_epochs"])
+    plans = plans_over_epochs(s, durations, monkeypatch)
     assert plans[2] < plans[1]  # the slow epoch shrinks the plan ...
     assert plans[-1] > plans[2]  # ... and the normal ones that follow win the time back
     # 102 s used, 98 s left; the 75th percentile of the timed epochs is 10 s: 9 more epochs
@@ -162,16 +162,6 @@ def test_plan_does_not_grow_once_the_cosine_is_nearly_done(tmp_path: Path, monke
     s = make_schedule(tmp_path, budget=100.0, max_epochs=40)
     s.on_train_begin()
     durations = [10.0] * 8 + [3.0] * 20  # the machine speeds up just as the cosine reaches zero
-    ends = np.cumsum(durations)
-    starts = np.concatenate([[0.0], ends[:-1]])
-    clock = iter([t for pair in zip(starts, ends) for t in pair])
-    monkeypatch.setattr("fer_helpers.training.time.perf_counter", lambda: next(clock))
-    plans = []
-    for epoch in range(len(durations)):
-        s.on_epoch_begin(epoch)
-        s.on_epoch_end(epoch, {})
-        plans.append(s.state["planned_epochs"])
-        if s.model.stop_training:
-            break
+    plans = plans_over_epochs(s, durations, monkeypatch)
     # Without the frozen tail the plan would grow to 12, adding two epochs at a learning rate of ~0.
     assert plans[1:] == [10] * 9 and s.model.stop_training
