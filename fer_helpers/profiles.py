@@ -30,6 +30,9 @@ class Profile:
     label_smoothing: float = 0.0
     """Share of each target spread over all classes (FER2013 has many ambiguous labels). Off in every profile:
     0.1 tied with 0.0 on the cpu run's validation accuracy."""
+    ema_momentum: float | None = None
+    """Keep an exponential moving average of the weights (AdamW's ``use_ema``) with this momentum per step;
+    validation, checkpoints and the saved model then use the averaged weights. None: off."""
 
     def to_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""
@@ -64,6 +67,7 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=False,
         deterministic=False,
+        ema_momentum=0.999,
     ),
     "gpu": Profile(
         name="gpu",

@@ -159,13 +159,19 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
 
 
 def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
-    """Compile ``model`` with AdamW, cross-entropy (label-smoothed per the profile) and accuracy.
+    """Compile ``model`` with AdamW (keeping a weight average if the profile asks), cross-entropy and accuracy.
 
-    XLA stays off: it is slower on the course's CPUs.
+    The loss is label-smoothed per the profile. XLA stays off: it is slower on the course's CPUs.
     """
     smoothing = profile.label_smoothing
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=profile.learning_rate,
+        weight_decay=profile.weight_decay,
+        use_ema=profile.ema_momentum is not None,
+        ema_momentum=profile.ema_momentum or 0.99,
+    )
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=profile.learning_rate, weight_decay=profile.weight_decay),
+        optimizer=optimizer,
         loss=SmoothedSparseCrossentropy(smoothing) if smoothing else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=False,
@@ -232,9 +238,20 @@ def train_model(
         profile.learning_rate, max_epochs, profile.warmup_epochs, budget, out_dir / STATE_FILE
     )
     earlier = read_history(out_dir / HISTORY_FILE).get("val_accuracy", [])
+    # The backup keeps the raw weights (and the average, inside the optimizer); with a weight average,
+    # validation, early stopping and the best checkpoint all see the averaged weights.
+    weight_average = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if profile.ema_momentum is not None else []
+    # A fixed epoch count means exactly that many; a profile's run may stop early. Early stopping watches
+    # only the second half: validation accuracy lags while the learning rate is high.
+    stopper = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=max_epochs // 2
+        )
+    ]
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup_dir)),
         schedule,
+        *weight_average,
         keras.callbacks.ModelCheckpoint(
             str(out_dir / BEST_CHECKPOINT),
             monitor="val_accuracy",
@@ -242,15 +259,10 @@ def train_model(
             save_best_only=True,
             initial_value_threshold=max(earlier) if resumed and earlier else None,
         ),
+        *(stopper if epochs is None else []),
         keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
         *(extra_callbacks or []),
     ]
-    if epochs is None:  # a fixed epoch count means exactly that many; a profile's run may stop early
-        # Watch only the second half: validation accuracy lags while the learning rate is high.
-        stopper = keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=max_epochs // 2
-        )
-        callbacks.insert(3, stopper)
     model.fit(
         train_ds,
         validation_data=val_ds,

@@ -165,3 +165,36 @@ def test_plan_does_not_grow_once_the_cosine_is_nearly_done(tmp_path: Path, monke
     plans = plans_over_epochs(s, durations, monkeypatch)
     # Without the frozen tail the plan would grow to 12, adding two epochs at a learning rate of ~0.
     assert plans[1:] == [10] * 9 and s.model.stop_training
+
+
+@pytest.mark.slow
+def test_weight_average_is_what_validation_and_the_checkpoint_see(tmp_path: Path, small_synthetic: Path):
+    from dataclasses import replace
+
+    from fer_helpers.dataset import load_fer2013
+    from fer_helpers.profiles import get_profile
+    from fer_helpers.training import train_model
+
+    data = load_fer2013(small_synthetic, progress=False, verbose=False)
+    profile = replace(get_profile("smoke"), subset=1.0, ema_momentum=0.9)
+    raw, averaged = {}, {}
+
+    class KeepWeights(keras.callbacks.Callback):
+        def weights(self):
+            return [keras.ops.convert_to_numpy(w).copy() for w in self.model.trainable_weights]
+
+        def on_train_batch_end(self, batch, logs=None):  # during the epoch the model trains on its raw weights
+            raw[self.epoch] = self.weights()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):  # after the swap the model holds the average
+            averaged[epoch] = self.weights()
+
+    run = train_model(data, profile, tmp_path, epochs=2, verbose=0, extra_callbacks=[KeepWeights()])
+    best = int(np.argmax(run.history["val_accuracy"]))
+    saved = [keras.ops.convert_to_numpy(w) for w in run.model.trainable_weights]
+    for kept, weight in zip(averaged[best], saved):
+        np.testing.assert_allclose(weight, kept)
+    assert any(not np.allclose(r, w) for r, w in zip(raw[best], saved)), "the checkpoint holds the raw weights"
