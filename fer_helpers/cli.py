@@ -62,6 +62,12 @@ def train_parser() -> argparse.ArgumentParser:
         default="full",
         help="full: flip, one affine warp, random erasing (default); seed: the seed's flip + 3 separate warps",
     )
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="train on all of train/ with no validation split and keep the last epoch's model: the final step, "
+        "once a run with validation has chosen the settings",
+    )
     parser.add_argument("--seed", type=int, default=42)
     return parser
 
@@ -86,7 +92,7 @@ def train_main(args: argparse.Namespace) -> int:
         + f"; Keras backend {keras.backend.backend()})",
         flush=True,
     )
-    data = load_data_for_profile(profile, args.data, seed=args.seed)
+    data = load_data_for_profile(profile, args.data, seed=args.seed, val_fraction=0.0 if args.refit else 0.1)
     result = train_and_evaluate(
         data,
         profile,

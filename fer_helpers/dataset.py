@@ -64,9 +64,14 @@ def resolve_source(source: str | os.PathLike | None = None) -> tuple[str, Path]:
 
 
 def split_train_val(train: ImageSet, val_fraction: float = 0.1, seed: int = 42) -> tuple[ImageSet, ImageSet]:
-    """Return ``(train, val)``: a stratified, seeded split of the training faces (test is never touched)."""
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+    """Return ``(train, val)``: a stratified, seeded split of the training faces (test is never touched).
+
+    ``val_fraction`` 0 returns all faces for training and an empty validation set (a final refit).
+    """
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must lie in [0, 1), got {val_fraction}")
+    if val_fraction == 0:
+        return train, train.subset(np.array([], dtype=int))
     indices = np.arange(len(train))
     train_idx, val_idx = train_test_split(indices, test_size=val_fraction, stratify=train.labels, random_state=seed)
     return train.subset(np.sort(train_idx)), train.subset(np.sort(val_idx))
@@ -93,7 +98,8 @@ def load_fer2013(
 ) -> FERData:
     """Return FER2013 (or the generated sample, announced loudly) as train/val/test ImageSets.
 
-    ``subset`` < 1 keeps a stratified fraction of every split, for smoke runs.
+    ``subset`` < 1 keeps a stratified fraction of every split, for smoke runs; ``val_fraction`` 0 keeps no
+    validation split (see :func:`split_train_val`).
     """
     kind, path = resolve_source(source)
     if kind == SYNTHETIC:
@@ -111,7 +117,7 @@ def load_fer2013(
     train, val = split_train_val(splits["train"], val_fraction, seed)
     data = FERData(
         train=stratified_fraction(train, subset, seed),
-        val=stratified_fraction(val, subset, seed),
+        val=stratified_fraction(val, subset, seed) if len(val) else val,
         test=stratified_fraction(splits["test"], subset, seed),
         source=kind,
         location=str(path),

@@ -18,10 +18,13 @@ MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 
 
-def load_data_for_profile(profile: Profile, source: str | os.PathLike | None = None, seed: int = 42) -> FERData:
+def load_data_for_profile(
+    profile: Profile, source: str | os.PathLike | None = None, seed: int = 42, val_fraction: float = 0.1
+) -> FERData:
     """Return the data a profile trains on: FER2013 cut to ``profile.subset``, or the whole (small) generated sample."""
     kind, _ = resolve_source(source)
-    return load_fer2013(source, seed=seed, subset=1.0 if kind == SYNTHETIC else profile.subset)
+    subset = 1.0 if kind == SYNTHETIC else profile.subset
+    return load_fer2013(source, val_fraction=val_fraction, seed=seed, subset=subset)
 
 
 @dataclass
@@ -46,7 +49,7 @@ def train_and_evaluate(
     augment: str = "full",
     extra_callbacks: list | None = None,
 ) -> ExperimentResult:
-    """Train on ``data.train`` (choosing the checkpoint on ``data.val``), evaluate on ``data.test``, write everything.
+    """Train on ``data.train`` (choosing the checkpoint on ``data.val``, if any), evaluate on ``data.test``, write all.
 
     Writes ``model.keras``, ``history.csv``, ``metrics.json`` (test metrics with and without flip TTA,
     plus provenance), ``confusion_matrix.png`` and ``learning_curves.png`` under ``out_dir``.
@@ -75,7 +78,8 @@ def train_and_evaluate(
             "train_images": len(data.train),
             "val_images": len(data.val),
             "test_images": len(data.test),
-            "split": "test = the data set's test split (FER2013 PublicTest); validation carved from train",
+            "split": "test = the data set's test split (FER2013 PublicTest); "
+            + ("validation carved from train" if len(data.val) else "no validation: trained on all of train"),
         },
         "training": {
             "seed": seed,

@@ -63,7 +63,8 @@ def plot_learning_curves(history: dict[str, list[float]]) -> plt.Figure:
     epochs = np.array(history.get("epoch", range(len(history.get("loss", []))))) + 1
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, history.get(metric, []), "o-", label="train")
-        ax.plot(epochs, history.get(f"val_{metric}", []), "o-", label="validation")
+        if f"val_{metric}" in history:  # a final refit has no validation split
+            ax.plot(epochs, history[f"val_{metric}"], "o-", label="validation")
         ax.set(xlabel="epoch", ylabel=metric, title=metric)
         ax.legend()
     fig.tight_layout()

@@ -136,7 +136,8 @@ class TrainingRun:
     training_seconds: float
     epochs_run: int
     planned_epochs: int
-    best_val_accuracy: float
+    best_val_accuracy: float | None
+    """None when there was no validation split."""
     resumed: bool
 
 
@@ -147,15 +148,20 @@ def balanced_class_weights(labels: np.ndarray) -> dict[int, float]:
 
 
 def read_history(path: str | Path) -> dict[str, list[float]]:
-    """Return the CSV history as column -> values, one row per epoch (a resumed epoch's last row wins)."""
+    """Return the CSV history as column -> values, one row per epoch (a resumed epoch's last row wins).
+
+    Columns with no value at all are left out: Keras's CSVLogger adds ``val_*`` columns of "NA" to a run
+    without validation.
+    """
     path = Path(path)
     if not path.is_file():
         return {}
     with path.open(newline="") as handle:
         rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch")}
     ordered = [rows[e] for e in sorted(rows)]
-    columns = list(ordered[0]) if ordered else []
-    return {c: [float(r[c]) if r[c] not in ("", None) else float("nan") for r in ordered] for c in columns}
+    missing = ("", None, "NA")
+    columns = [c for c in (ordered[0] if ordered else []) if any(r[c] not in missing for r in ordered)]
+    return {c: [float(r[c]) if r[c] not in missing else float("nan") for r in ordered] for c in columns}
 
 
 def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
@@ -193,6 +199,7 @@ def train_model(
 ) -> TrainingRun:
     """Train ``model_name`` (default: the profile's) on ``data`` and return the best model by validation accuracy.
 
+    With no validation faces (a final refit on all of train) it returns the last epoch's model.
     Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
     rerunning after a crash resumes from it), ``history.csv`` and ``train_state.json``.
     ``augment`` is ``"full"`` (flip, one affine warp, erasing), ``"seed"`` (the seed's four layers) or ``"none"``;
@@ -230,7 +237,8 @@ def train_model(
         augmentation=augmentation(seed=data_seed) if augmentation else None,
         seed=data_seed,
     )
-    val_ds = make_dataset(data.val, batch_size=256)
+    validate = len(data.val) > 0
+    val_ds = make_dataset(data.val, batch_size=256) if validate else None
 
     max_epochs = epochs or profile.max_epochs
     budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
@@ -256,10 +264,10 @@ def train_model(
             str(out_dir / BEST_CHECKPOINT),
             monitor="val_accuracy",
             mode="max",
-            save_best_only=True,
+            save_best_only=validate,  # no validation: every epoch overwrites it, so the last one stays
             initial_value_threshold=max(earlier) if resumed and earlier else None,
         ),
-        *(stopper if epochs is None else []),
+        *(stopper if epochs is None and validate else []),
         keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
         *(extra_callbacks or []),
     ]
@@ -281,6 +289,6 @@ def train_model(
         training_seconds=float(schedule.state["elapsed_seconds"]),
         epochs_run=len(history.get("epoch", [])),
         planned_epochs=int(schedule.state["planned_epochs"]),
-        best_val_accuracy=max(history.get("val_accuracy", [float("nan")])),
+        best_val_accuracy=max(history["val_accuracy"]) if validate and history.get("val_accuracy") else None,
         resumed=resumed,
     )

@@ -68,6 +68,10 @@ def test_validation_split_is_stratified_seeded_and_disjoint(small_synthetic: Pat
     assert all(n == 2 for n in val.class_counts().values())
     assert split_train_val(train, 0.1, seed=5)[1].origins == val.origins
     assert split_train_val(train, 0.1, seed=6)[1].origins != val.origins
+    everything, none = split_train_val(train, 0.0)
+    assert len(everything) == 140 and len(none) == 0 and none.images.shape[1:] == (48, 48)
+    with pytest.raises(ValueError, match="val_fraction"):
+        split_train_val(train, 1.0)
 
 
 def test_test_split_is_untouched_by_the_validation_split(small_synthetic: Path):

@@ -198,3 +198,16 @@ def test_weight_average_is_what_validation_and_the_checkpoint_see(tmp_path: Path
     for kept, weight in zip(averaged[best], saved):
         np.testing.assert_allclose(weight, kept)
     assert any(not np.allclose(r, w) for r, w in zip(raw[best], saved)), "the checkpoint holds the raw weights"
+
+
+@pytest.mark.slow
+def test_refit_trains_on_all_of_train_and_keeps_the_last_epoch(tmp_path: Path, small_synthetic: Path):
+    out = tmp_path / "refit"
+    run = fer_train(out, small_synthetic, "--epochs", "2", "--refit")
+    output, _ = run.communicate(timeout=300)
+    assert run.returncode == 0, output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["val_images"] == 0 and metrics["data"]["train_images"] == 20 * 7
+    assert metrics["training"]["best_val_accuracy"] is None and metrics["training"]["epochs_run"] == 2
+    assert "val_accuracy" not in read_history(out / "history.csv")
+    assert (out / "learning_curves.png").is_file()
