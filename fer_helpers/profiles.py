@@ -32,7 +32,8 @@ class Profile:
     0.1 tied with 0.0 on the cpu run's validation accuracy."""
     ema_momentum: float | None = None
     """Keep an exponential moving average of the weights (AdamW's ``use_ema``) with this momentum per step;
-    validation, checkpoints and the saved model then use the averaged weights. None: off."""
+    validation, checkpoints and the saved model then use the averaged weights. None: off in every profile:
+    0.999 scored 66.25 % against 66.49 % without on the cpu run's validation split."""
 
     def to_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""
@@ -67,7 +68,6 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=False,
         deterministic=False,
-        ema_momentum=0.999,
     ),
     "gpu": Profile(
         name="gpu",
