@@ -1,6 +1,7 @@
 """Regenerate the README's figures in docs/ from a finished run and the data.
 
-    python docs/make_figures.py --run runs/cpu_vgg_bn --model models/fer_vgg_bn_cpu.keras
+    python docs/make_figures.py --run runs/cpu_vgg_bn_refit --curves-run runs/cpu_vgg_bn_v3 \
+        --model models/fer_vgg_bn_cpu.keras
 
 FER2013 faces themselves are never written here (the project commits no FER2013 images or pixels derived from
 them): the class counts, learning curves and confusion matrix come from FER2013 and the real run, while the
@@ -44,6 +45,11 @@ def one_face_per_class(data) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="a fer-train output folder (history.csv, metrics.json)")
+    parser.add_argument(
+        "--curves-run",
+        type=Path,
+        help="the fer-train folder whose learning curves to draw (default: --run; a --refit run has no validation)",
+    )
     parser.add_argument("--model", type=Path, required=True, help="the model whose Grad-CAM to draw")
     args = parser.parse_args()
 
@@ -52,7 +58,8 @@ def main() -> None:
         raise SystemExit("docs figures need FER2013: set FER2013_DIR")
     splits = {"train": real.train, "validation": real.val, "test": real.test}
     save_figure(plot_class_distribution(splits, "FER2013 faces per class"), DOCS / "class_distribution.png", dpi=80)
-    save_figure(plot_learning_curves(read_history(args.run / "history.csv")), DOCS / "learning_curves.png", dpi=80)
+    history = read_history((args.curves_run or args.run) / "history.csv")
+    save_figure(plot_learning_curves(history), DOCS / "learning_curves.png", dpi=80)
     metrics = json.loads((args.run / "metrics.json").read_text())
     title = f"{metrics['model']} on FER2013 PublicTest (accuracy {metrics['accuracy']:.1%})"
     confusion = plot_confusion_matrix(metrics["test"]["confusion_matrix"], normalise=True, title=title)
