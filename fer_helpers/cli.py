@@ -76,6 +76,7 @@ def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
     import keras
 
+    from fer_helpers.dataset import VAL_FRACTION
     from fer_helpers.experiment import load_data_for_profile, train_and_evaluate
     from fer_helpers.profiles import get_profile
 
@@ -92,7 +93,7 @@ def train_main(args: argparse.Namespace) -> int:
         + f"; Keras backend {keras.backend.backend()})",
         flush=True,
     )
-    data = load_data_for_profile(profile, args.data, seed=args.seed, val_fraction=0.0 if args.refit else 0.1)
+    data = load_data_for_profile(profile, args.data, seed=args.seed, val_fraction=0.0 if args.refit else VAL_FRACTION)
     result = train_and_evaluate(
         data,
         profile,

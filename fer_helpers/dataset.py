@@ -17,6 +17,8 @@ from fer_helpers.locate import data_home, find_fer2013
 from fer_helpers.synthetic import SYNTHETIC_NOTICE, generate_synthetic_fer, is_synthetic
 
 SYNTHETIC = "synthetic"
+VAL_FRACTION = 0.1
+"""Share of train/ held out for validation (stratified, seeded); 0 for a final refit on all of it."""
 
 
 @dataclass
@@ -63,7 +65,7 @@ def resolve_source(source: str | os.PathLike | None = None) -> tuple[str, Path]:
     return "fer2013-folders", path
 
 
-def split_train_val(train: ImageSet, val_fraction: float = 0.1, seed: int = 42) -> tuple[ImageSet, ImageSet]:
+def split_train_val(train: ImageSet, val_fraction: float = VAL_FRACTION, seed: int = 42) -> tuple[ImageSet, ImageSet]:
     """Return ``(train, val)``: a stratified, seeded split of the training faces (test is never touched).
 
     ``val_fraction`` 0 returns all faces for training and an empty validation set (a final refit).
@@ -89,7 +91,7 @@ def stratified_fraction(images: ImageSet, fraction: float, seed: int = 42) -> Im
 
 def load_fer2013(
     source: str | os.PathLike | None = None,
-    val_fraction: float = 0.1,
+    val_fraction: float = VAL_FRACTION,
     seed: int = 42,
     subset: float = 1.0,
     skip_bad_files: bool = False,

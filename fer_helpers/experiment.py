@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fer_helpers.dataset import SYNTHETIC, FERData, load_fer2013, resolve_source
+from fer_helpers.dataset import SYNTHETIC, VAL_FRACTION, FERData, load_fer2013, resolve_source
 from fer_helpers.evaluation import evaluate_model, format_report, write_json
 from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_figure
 from fer_helpers.profiles import Profile
@@ -19,7 +19,7 @@ METRICS_FILE = "metrics.json"
 
 
 def load_data_for_profile(
-    profile: Profile, source: str | os.PathLike | None = None, seed: int = 42, val_fraction: float = 0.1
+    profile: Profile, source: str | os.PathLike | None = None, seed: int = 42, val_fraction: float = VAL_FRACTION
 ) -> FERData:
     """Return the data a profile trains on: FER2013 cut to ``profile.subset``, or the whole (small) generated sample."""
     kind, _ = resolve_source(source)

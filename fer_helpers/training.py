@@ -249,13 +249,12 @@ def train_model(
     # The backup keeps the raw weights (and the average, inside the optimizer); with a weight average,
     # validation, early stopping and the best checkpoint all see the averaged weights.
     weight_average = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if profile.ema_momentum is not None else []
-    # A fixed epoch count means exactly that many; a profile's run may stop early. Early stopping watches
-    # only the second half: validation accuracy lags while the learning rate is high.
-    stopper = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=max_epochs // 2
-        )
-    ]
+    # A fixed epoch count means exactly that many; a profile's run with validation may stop early. Early
+    # stopping watches only the second half: validation accuracy lags while the learning rate is high.
+    stop_early = epochs is None and validate
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=max_epochs // 2
+    )
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup_dir)),
         schedule,
@@ -267,7 +266,7 @@ def train_model(
             save_best_only=validate,  # no validation: every epoch overwrites it, so the last one stays
             initial_value_threshold=max(earlier) if resumed and earlier else None,
         ),
-        *(stopper if epochs is None and validate else []),
+        *([stopper] if stop_early else []),
         keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
         *(extra_callbacks or []),
     ]
