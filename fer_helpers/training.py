@@ -167,7 +167,8 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
 def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
     """Compile ``model`` with AdamW (keeping a weight average if the profile asks), cross-entropy and accuracy.
 
-    The loss is label-smoothed per the profile. XLA stays off: it is slower on the course's CPUs.
+    The loss is label-smoothed per the profile. On TensorFlow, XLA stays off: it is slower on the course's
+    CPUs. JAX and PyTorch keep Keras's default ("auto": JAX compiles the step, without which it runs op by op).
     """
     smoothing = profile.label_smoothing
     optimizer = keras.optimizers.AdamW(
@@ -180,7 +181,7 @@ def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
         optimizer=optimizer,
         loss=SmoothedSparseCrossentropy(smoothing) if smoothing else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        jit_compile=False,
+        jit_compile=False if keras.backend.backend() == "tensorflow" else "auto",
     )
     return model
 
