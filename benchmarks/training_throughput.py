@@ -1,12 +1,14 @@
 """Training images/s of a model fed by the full input pipeline (with augmentation) vs. in-memory tensors.
 
-All feeds train the same compiled model inside one ``model.fit`` call each; a callback times the steps
+All feeds train the same compiled model (on JAX and PyTorch the augmented feed trains a copy with the
+augmentation layers in front) inside one ``model.fit`` call each; a callback times the steps
 after ``--warmup`` batches, so graph tracing is excluded. A third feed, the pipeline without augmentation,
 splits the overhead into batching and augmentation. The pipeline's per-epoch start-up (filling the shuffle
 buffer) is timed separately and folded into a whole-epoch figure. Prints the rates and the pipeline
 overhead (1 - pipeline rate / tensor rate). Uses FER2013 when found (``$FER2013_DIR`` or ``data/fer2013``),
 else the generated sample. Runs on any Keras backend (``KERAS_BACKEND``): tf.data on TensorFlow, the
-``PyDataset`` pipeline elsewhere. Not a test: it prints measured numbers.
+``PyDataset`` pipeline elsewhere, with the augmentation inside the train step as training does there.
+Not a test: it prints measured numbers.
 
     python benchmarks/training_throughput.py [--profile cpu|gpu] [--model NAME] [--steps 100] [--batch-size N]
                                              [--augment course|seed]
@@ -29,7 +31,7 @@ from fer_helpers.models import build_model  # noqa: E402
 from fer_helpers.pipeline import as_model_input, make_dataset  # noqa: E402
 from fer_helpers.profiles import get_profile  # noqa: E402
 from fer_helpers.provenance import cpu_name, gpu_names  # noqa: E402
-from fer_helpers.training import compile_model  # noqa: E402
+from fer_helpers.training import augments_inside_model, compile_model, with_augmentation  # noqa: E402
 
 
 class StepTimer(keras.callbacks.Callback):
@@ -90,12 +92,17 @@ def main() -> None:
     idx = np.resize(np.arange(len(train)), needed)  # repeat the data if the sample is small
     x, y = as_model_input(train.images[idx]), train.labels[idx]
     keras.utils.set_random_seed(0)
+    augmentation = build_augmentation() if args.augment == "course" else seed_augmentation()
+    # As in training: TensorFlow augments in the tf.data pipeline, JAX and PyTorch inside the train step.
+    on_device = augments_inside_model()
     if profile.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     model = compile_model(build_model(args.model), profile)
+    augmented_model = model
+    if on_device:
+        augmented_model = compile_model(with_augmentation(build_model(args.model), augmentation), profile)
     keras.mixed_precision.set_global_policy("float32")
-    augmentation = build_augmentation() if args.augment == "course" else seed_augmentation()
-    epoch_ds = make_dataset(train, args.batch_size, training=True, augmentation=augmentation)
+    epoch_ds = make_dataset(train, args.batch_size, training=True, augmentation=None if on_device else augmentation)
     plain_ds = make_dataset(train, args.batch_size, training=True)
     first_batch_seconds(epoch_ds)  # fills the cache once, as the first epoch of training does
     startup = min(first_batch_seconds(epoch_ds) for _ in range(3))
@@ -104,7 +111,7 @@ def main() -> None:
     for _ in range(args.repeats):
         tensor_rates.append(images_per_second(model, (x, y), args.steps, args.batch_size, args.warmup))
         plain_rates.append(images_per_second(model, plain_ds, args.steps, args.batch_size, args.warmup))
-        pipeline_rates.append(images_per_second(model, epoch_ds, args.steps, args.batch_size, args.warmup))
+        pipeline_rates.append(images_per_second(augmented_model, epoch_ds, args.steps, args.batch_size, args.warmup))
     tensor_rate, plain_rate, pipeline_rate = max(tensor_rates), max(plain_rates), max(pipeline_rates)
     epoch_tensor = len(train) / tensor_rate
     epoch_pipeline = len(train) / pipeline_rate + startup

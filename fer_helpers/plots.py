@@ -18,9 +18,7 @@ def plot_class_distribution(splits: dict[str, ImageSet], title: str = "Faces per
     """Return a grouped bar chart of faces per class for each named split."""
     rows = [(split, name, n) for split, faces in splits.items() for name, n in faces.class_counts().items()]
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    sns.barplot(
-        x=[r[1] for r in rows], y=[r[2] for r in rows], hue=[r[0] for r in rows], order=CLASS_NAMES, ax=ax
-    )
+    sns.barplot(x=[r[1] for r in rows], y=[r[2] for r in rows], hue=[r[0] for r in rows], order=CLASS_NAMES, ax=ax)
     ax.set(title=title, xlabel="", ylabel="faces")
     fig.tight_layout()
     return fig
@@ -79,8 +77,15 @@ def plot_confusion_matrix(confusion: np.ndarray | list, normalise: bool = True, 
             counts = np.nan_to_num(counts / counts.sum(axis=1, keepdims=True))
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     sns.heatmap(
-        counts, annot=True, fmt=".2f" if normalise else ".0f", cmap="Blues", square=True,
-        xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, cbar=False, ax=ax,
+        counts,
+        annot=True,
+        fmt=".2f" if normalise else ".0f",
+        cmap="Blues",
+        square=True,
+        xticklabels=CLASS_NAMES,
+        yticklabels=CLASS_NAMES,
+        cbar=False,
+        ax=ax,
     )
     default_title = "Confusion matrix (row-normalised)" if normalise else "Confusion matrix (counts)"
     ax.set(xlabel="predicted", ylabel="true", title=title or default_title)
