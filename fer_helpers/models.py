@@ -74,23 +74,25 @@ def build_vgg_bn(
     return keras.Model(inputs, _classifier_head(x), name=name)
 
 
-def build_vgg_bn_wide() -> keras.Model:
+def build_vgg_bn_wide(dropout: float = 0.3) -> keras.Model:
     """Return the GPU-sized VGG-BN: twice the width and two convs in every block."""
-    return build_vgg_bn(widths=(64, 128, 256, 512), convs_per_block=(2, 2, 2, 2), dense_units=512, name="vgg_bn_wide")
+    return build_vgg_bn(
+        widths=(64, 128, 256, 512), convs_per_block=(2, 2, 2, 2), dense_units=512, dropout=dropout, name="vgg_bn_wide"
+    )
 
 
-MODEL_BUILDERS: dict[str, Callable[[], keras.Model]] = {
+MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "baseline": build_baseline,
     "vgg_bn": build_vgg_bn,
     "vgg_bn_wide": build_vgg_bn_wide,
 }
 
 
-def build_model(name: str) -> keras.Model:
-    """Return a fresh, uncompiled model by name (one of :data:`MODEL_BUILDERS`)."""
+def build_model(name: str, dropout: float | None = None) -> keras.Model:
+    """Return a fresh, uncompiled model by name (one of :data:`MODEL_BUILDERS`); ``dropout`` None keeps its default."""
     if name not in MODEL_BUILDERS:
         raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODEL_BUILDERS)}.")
-    return MODEL_BUILDERS[name]()
+    return MODEL_BUILDERS[name]() if dropout is None else MODEL_BUILDERS[name](dropout=dropout)
 
 
 def last_conv_layer_name(model: keras.Model) -> str:

@@ -244,7 +244,7 @@ def train_model(
     if profile.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = build_model(model_name or profile.model)
+        model = build_model(model_name or profile.model, dropout=profile.dropout)
         trainee = compile_model(with_augmentation(model, augmentation) if on_device else model, profile)
     finally:
         keras.mixed_precision.set_global_policy("float32")
