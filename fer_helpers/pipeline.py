@@ -2,8 +2,8 @@
 
 With Keras's TensorFlow backend (the course's default, and Colab's) this is a cached, prefetched ``tf.data``
 pipeline. On another backend (JAX or PyTorch, for a machine without TensorFlow) it is a
-:class:`keras.utils.PyDataset` that does the same work batch by batch, so ``fit`` and the augmentation
-layers run unchanged.
+:class:`keras.utils.PyDataset` that can do the same work batch by batch; training there leaves the augmentation
+out of it and runs the layers inside the compiled train step instead (see ``training.augments_inside_model``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class FaceBatches(keras.utils.PyDataset):
 
     Training drops the last, smaller batch (each epoch leaves out different faces) so that the train step
     sees one batch shape: JAX compiles one program per shape (25 s for the gpu profile's model on an H200).
-    ``workers`` threads prepare training batches ahead, so augmenting the next batch overlaps the current step.
+    ``workers`` threads prepare training batches ahead, so the next batch is ready when a step ends.
     """
 
     def __init__(

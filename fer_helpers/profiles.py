@@ -36,7 +36,9 @@ class Profile:
     0.999 scored 66.25 % against 66.49 % without on the cpu run's validation split."""
 
     dropout: float | None = None
-    """Dropout rate of the model's head; None keeps the model's default (0.3 for the VGG-BN models)."""
+    """Dropout rate of the model's head; None keeps the model's default (0.3 for the VGG-BN models). The cpu profile
+    uses 0.1: its 60-minute run underfits (72 % training accuracy), and 0.1 scored 67.50 % against 0.3's 66.49 %
+    on its validation split."""
 
     def to_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""
@@ -71,6 +73,7 @@ PROFILES: dict[str, Profile] = {
         subset=1.0,
         mixed_precision=False,
         deterministic=False,
+        dropout=0.1,
     ),
     "gpu": Profile(
         name="gpu",

@@ -62,3 +62,11 @@ def test_gradcam_on_course_models():
     assert upsample_heatmap(heatmap).shape == (48, 48)
     overlay = overlay_heatmap(face, heatmap)
     assert overlay.shape == (48, 48, 3) and overlay.dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_BUILDERS))
+def test_dropout_rate_can_be_set_and_defaults_to_the_models_own(name):
+    rates = [layer.rate for layer in build_model(name, dropout=0.1).layers if isinstance(layer, keras.layers.Dropout)]
+    assert rates and set(rates) == {0.1}
+    defaults = [layer.rate for layer in build_model(name).layers if isinstance(layer, keras.layers.Dropout)]
+    assert 0.1 not in defaults

@@ -211,3 +211,48 @@ def test_refit_trains_on_all_of_train_and_keeps_the_last_epoch(tmp_path: Path, s
     assert metrics["training"]["best_val_accuracy"] is None and metrics["training"]["epochs_run"] == 2
     assert "val_accuracy" not in read_history(out / "history.csv")
     assert (out / "learning_curves.png").is_file()
+
+
+def test_augmentation_in_front_of_the_model_acts_in_training_only():
+    from fer_helpers.augmentation import build_augmentation
+    from fer_helpers.models import build_model
+    from fer_helpers.training import with_augmentation
+
+    model = build_model("baseline")
+    wrapped = with_augmentation(model, build_augmentation(seed=1))
+    faces = np.random.default_rng(0).uniform(0, 255, (4, 48, 48, 1)).astype("float32")
+    np.testing.assert_allclose(wrapped.predict(faces, verbose=0), model.predict(faces, verbose=0), atol=1e-6)
+    augmented = keras.ops.convert_to_numpy(wrapped.get_layer("augmentation")(faces, training=True))
+    assert not np.allclose(augmented, faces)
+    assert wrapped.get_layer(model.name) is model
+
+
+@pytest.mark.slow
+def test_training_can_augment_inside_the_model_and_returns_the_bare_model(
+    tmp_path: Path, small_synthetic: Path, monkeypatch
+):
+    """The JAX/PyTorch path (augmentation in the train step), run here on TensorFlow."""
+    from dataclasses import replace
+
+    from fer_helpers import pipeline
+    from fer_helpers.dataset import load_fer2013
+    from fer_helpers.profiles import get_profile
+    from fer_helpers.training import BEST_CHECKPOINT, train_model
+
+    seen = []
+
+    def recording_make_dataset(*args, augmentation=None, **kwargs):
+        seen.append(augmentation)
+        return pipeline.make_dataset(*args, **kwargs)
+
+    monkeypatch.setattr("fer_helpers.training.augments_inside_model", lambda: True)
+    monkeypatch.setattr("fer_helpers.training.make_dataset", recording_make_dataset)
+    data = load_fer2013(small_synthetic, progress=False, verbose=False)
+    profile = replace(get_profile("smoke"), subset=1.0, dropout=0.1)
+    run = train_model(data, profile, tmp_path, epochs=2, verbose=0)
+    assert seen == [None, None], "the input pipeline must not augment as well"
+    assert run.model.name == "vgg_bn" and "augmentation" not in [layer.name for layer in run.model.layers]
+    assert [layer.rate for layer in run.model.layers if isinstance(layer, keras.layers.Dropout)] == [0.1, 0.1]
+    checkpoint = keras.models.load_model(tmp_path / BEST_CHECKPOINT, compile=False)
+    assert [layer.name for layer in checkpoint.layers] == ["augmentation", "vgg_bn"]
+    assert len(run.history["val_accuracy"]) == 2
