@@ -235,11 +235,11 @@ def train_model(
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    augmentation = {"full": build_augmentation, "seed": seed_augmentation}.get(augment)
+    make_augmentation = {"full": build_augmentation, "seed": seed_augmentation}.get(augment)
     # A resumed run must not replay epoch 1's shuffle order and augmentations: offset the data seed.
     state_file = out_dir / STATE_FILE
     data_seed = seed + (json.loads(state_file.read_text())["epochs_done"] if resumed and state_file.is_file() else 0)
-    augmentation = augmentation(seed=data_seed) if augmentation else None
+    augmentation = make_augmentation(seed=data_seed) if make_augmentation else None
     on_device = augmentation is not None and augments_inside_model()
     if profile.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
