@@ -12,9 +12,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from fer_helpers.evaluation import load_trained_model  # noqa: E402
+from fer_helpers.course_model import shipped_model_path  # noqa: E402
 from fer_helpers.export import latencies_ms  # noqa: E402
-from fer_helpers.model_store import shipped_model_path  # noqa: E402
+from fer_helpers.model_files import load_trained_model  # noqa: E402
 from fer_helpers.provenance import cpu_name  # noqa: E402
 
 

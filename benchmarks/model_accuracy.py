@@ -11,10 +11,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from fer_helpers.course_model import shipped_model_path  # noqa: E402
 from fer_helpers.dataset import resolve_source  # noqa: E402
-from fer_helpers.evaluation import evaluate_model, load_trained_model  # noqa: E402
+from fer_helpers.evaluation import evaluate_model  # noqa: E402
 from fer_helpers.folder_layout import load_split  # noqa: E402
-from fer_helpers.model_store import shipped_model_path  # noqa: E402
+from fer_helpers.model_files import load_trained_model  # noqa: E402
 
 
 def main() -> None:

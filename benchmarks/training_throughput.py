@@ -11,7 +11,7 @@ else the generated sample. Runs on any Keras backend (``KERAS_BACKEND``): tf.dat
 Not a test: it prints measured numbers.
 
     python benchmarks/training_throughput.py [--profile cpu|gpu] [--model NAME] [--steps 100] [--batch-size N]
-                                             [--augment course|seed]
+                                             [--augment course|baseline]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fer_helpers.augmentation import build_augmentation, seed_augmentation  # noqa: E402
+from fer_helpers.augmentation import baseline_augmentation, build_augmentation  # noqa: E402
 from fer_helpers.dataset import load_fer2013  # noqa: E402
 from fer_helpers.models import build_model  # noqa: E402
 from fer_helpers.pipeline import as_model_input, make_dataset  # noqa: E402
@@ -79,7 +79,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, help="default: the profile's")
     parser.add_argument("--repeats", type=int, default=2, help="alternate the two feeds this many times; best of each")
     parser.add_argument(
-        "--augment", choices=("course", "seed"), default="course", help="the course's pipeline or the seed's 3 warps"
+        "--augment",
+        choices=("course", "baseline"),
+        default="course",
+        help="the course's pipeline or the seed project's 3 warps",
     )
     args = parser.parse_args()
     profile = get_profile(args.profile)
@@ -92,7 +95,7 @@ def main() -> None:
     idx = np.resize(np.arange(len(train)), needed)  # repeat the data if the sample is small
     x, y = as_model_input(train.images[idx]), train.labels[idx]
     keras.utils.set_random_seed(0)
-    augmentation = build_augmentation() if args.augment == "course" else seed_augmentation()
+    augmentation = build_augmentation() if args.augment == "course" else baseline_augmentation()
     # As in training: TensorFlow augments in the tf.data pipeline, JAX and PyTorch inside the train step.
     on_device = augments_inside_model()
     if profile.mixed_precision:

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from fer_helpers.augmentation import build_augmentation  # noqa: E402
 from fer_helpers.classes import CLASS_NAMES  # noqa: E402
 from fer_helpers.dataset import load_fer2013  # noqa: E402
-from fer_helpers.evaluation import load_trained_model  # noqa: E402
+from fer_helpers.model_files import load_trained_model  # noqa: E402
 from fer_helpers.plots import (  # noqa: E402
     plot_augmentation_grid,
     plot_class_distribution,

@@ -1,3 +1,20 @@
-"""fer_helpers: the code behind the FER Course notebooks (data, augmentation, models, training, evaluation)."""
+"""fer_helpers: the code behind the FER Course notebooks and its console scripts (one module per concern).
+
+Which notebook uses which module (each notebook writes the code it teaches first; the package reuses it):
+
+- 01 data exploration: ``classes``, ``dataset`` (with ``folder_layout``, ``csv_layout``, ``synthetic``),
+  ``data_quality``, ``plots``
+- 02 augmentation: ``augmentation``, ``pipeline``
+- 03 model building: ``models``
+- 04 training: ``profiles``, ``training``, ``experiment`` (train, evaluate and record in one call), ``colab_drive``
+- 05 evaluation: ``course_model``, ``evaluation``, ``recorded_metrics``
+- 06 Grad-CAM: ``gradcam``
+- 07 your own photo: ``photos``, ``face_detection``, ``face_prediction``, ``drawing``, ``export``
+- 08 transfer learning: ``transfer``
+
+Every notebook starts with ``notebook_setup``. The console scripts live in ``cli`` (``fer-train``,
+``fer-evaluate``) and ``predict_cli`` (``fer-predict``), with ``console`` for what they share. ``model_files``
+loads saved models, ``provenance`` records what produced a model or a metric, ``locate`` finds the data.
+"""
 
 __version__ = "0.1.0"

@@ -3,7 +3,7 @@
 The seed project rotated, shifted and zoomed with three separate Keras layers. Each of them resamples the
 image, and on 48x48 faces three bilinear passes in a row visibly blur the face, so the network trains on
 blurred faces and is tested on sharp ones. The course combines the three into :class:`RandomAffine`, which
-resamples once. :func:`seed_augmentation` keeps the seed's chain for the baseline's before-and-after story.
+resamples once. :func:`baseline_augmentation` keeps the seed project's chain for the baseline's before-and-after story.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def build_augmentation(
     return keras.Sequential(steps, name="augmentation")
 
 
-def seed_augmentation(seed: int = 42) -> keras.Sequential:
+def baseline_augmentation(seed: int = 42) -> keras.Sequential:
     """Return the seed project's augmentation: flip, then rotation, shift and zoom as three resampling layers."""
     return keras.Sequential(
         [
@@ -112,7 +112,7 @@ def seed_augmentation(seed: int = 42) -> keras.Sequential:
             layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed + 2, name="shift"),
             layers.RandomZoom(0.1, fill_mode="nearest", seed=seed + 3, name="zoom"),
         ],
-        name="seed_augmentation",
+        name="baseline_augmentation",
     )
 
 

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
-
-from fer_helpers.errors import FERDataError, ModelFileError  # noqa: E402
-
-
-def _run(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    """Parse ``argv``, run ``main`` and turn expected errors into a one-line message and exit code 2."""
-    args = parser.parse_args(argv)
-    try:
-        return main(args)
-    except (FERDataError, ModelFileError, ValueError, RuntimeError) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(
-            f"{parser.prog}: interrupted; rerun the same command to resume from the last finished epoch.",
-            file=sys.stderr,
-        )
-        return 130
+from fer_helpers.console import run_console_script
+from fer_helpers.errors import FERDataError
 
 
 def train_parser() -> argparse.ArgumentParser:
@@ -58,9 +39,10 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
     parser.add_argument(
         "--augment",
-        choices=("full", "seed", "none"),
+        choices=("full", "baseline", "none"),
         default="full",
-        help="full: flip, one affine warp, random erasing (default); seed: the seed's flip + 3 separate warps",
+        help="full: flip, one affine warp, random erasing (default); "
+        "baseline: the seed project's flip + 3 separate warps",
     )
     parser.add_argument(
         "--refit",
@@ -76,8 +58,8 @@ def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
     import keras
 
-    from fer_helpers.dataset import VAL_FRACTION
-    from fer_helpers.experiment import load_data_for_profile, train_and_evaluate
+    from fer_helpers.dataset import VAL_FRACTION, load_data_for_profile
+    from fer_helpers.experiment import train_and_evaluate
     from fer_helpers.profiles import get_profile
 
     profile = get_profile(args.profile)
@@ -98,9 +80,9 @@ def train_main(args: argparse.Namespace) -> int:
         data,
         profile,
         args.out,
-        args.model,
-        args.epochs,
-        args.class_weights,
+        model_name=args.model,
+        epochs=args.epochs,
+        class_weights=args.class_weights,
         seed=args.seed,
         verbose=1,
         augment=args.augment,
@@ -131,8 +113,10 @@ def evaluate_parser() -> argparse.ArgumentParser:
 
 def evaluate_main(args: argparse.Namespace) -> int:
     """Run ``fer-evaluate``."""
-    from fer_helpers.evaluation import evaluate_model, format_report, load_trained_model, write_json
+    from fer_helpers.evaluation import evaluate_model, format_report
     from fer_helpers.folder_layout import load_split
+    from fer_helpers.model_files import load_trained_model
+    from fer_helpers.provenance import write_json
 
     model = load_trained_model(args.model)
     data = Path(args.data)
@@ -150,12 +134,12 @@ def evaluate_main(args: argparse.Namespace) -> int:
 
 def fer_train(argv: list[str] | None = None) -> int:
     """Entry point of ``fer-train``."""
-    return _run(train_main, train_parser(), argv)
+    return run_console_script(train_main, train_parser(), argv)
 
 
 def fer_evaluate(argv: list[str] | None = None) -> int:
     """Entry point of ``fer-evaluate``."""
-    return _run(evaluate_main, evaluate_parser(), argv)
+    return run_console_script(evaluate_main, evaluate_parser(), argv)
 
 
 if __name__ == "__main__":

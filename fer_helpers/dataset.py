@@ -14,6 +14,7 @@ from fer_helpers.errors import FERDataError
 from fer_helpers.folder_layout import load_folder_layout
 from fer_helpers.imageset import ImageSet
 from fer_helpers.locate import data_home, find_fer2013
+from fer_helpers.profiles import Profile
 from fer_helpers.synthetic import SYNTHETIC_NOTICE, generate_synthetic_fer, is_synthetic
 
 SYNTHETIC = "synthetic"
@@ -127,3 +128,12 @@ def load_fer2013(
     if verbose:
         print(f"Data: {data.describe()}", flush=True)
     return data
+
+
+def load_data_for_profile(
+    profile: Profile, source: str | os.PathLike | None = None, seed: int = 42, val_fraction: float = VAL_FRACTION
+) -> FERData:
+    """Return the data a profile trains on: FER2013 cut to ``profile.subset``, or the whole (small) generated sample."""
+    kind, _ = resolve_source(source)
+    subset = 1.0 if kind == SYNTHETIC else profile.subset
+    return load_fer2013(source, val_fraction=val_fraction, seed=seed, subset=subset)

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, log_loss
 
 from fer_helpers.classes import CLASS_NAMES, NUM_CLASSES
-from fer_helpers.errors import ModelFileError
 from fer_helpers.imageset import ImageSet
 from fer_helpers.pipeline import as_model_input
-
-
-def load_trained_model(path: str | Path) -> keras.Model:
-    """Return the Keras model saved at ``path``; raise :class:`ModelFileError` naming it if missing or invalid."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"Model file {path} does not exist; train one with fer-train or point at models/*.keras.")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as err:  # Keras raises ValueError, OSError, zipfile errors... for bad files
-        raise ModelFileError(f"Cannot load {path} as a Keras model ({err.__class__.__name__}: {err}).") from err
 
 
 def predict_probabilities(
@@ -88,11 +73,3 @@ def format_report(metrics: dict[str, object]) -> str:
             f"{name:<10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1-score']:>10.3f}{int(row['support']):>10d}"
         )
     return "\n".join(lines)
-
-
-def write_json(data: dict, path: str | Path) -> Path:
-    """Write ``data`` as indented JSON to ``path`` (creating folders) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    return path

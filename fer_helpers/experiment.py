@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fer_helpers.dataset import SYNTHETIC, VAL_FRACTION, FERData, load_fer2013, resolve_source
-from fer_helpers.evaluation import evaluate_model, format_report, write_json
+from fer_helpers.dataset import FERData
+from fer_helpers.evaluation import evaluate_model, format_report
 from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_figure
 from fer_helpers.profiles import Profile
-from fer_helpers.provenance import provenance
+from fer_helpers.provenance import provenance, write_json
 from fer_helpers.training import TrainingRun, train_model
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
-
-
-def load_data_for_profile(
-    profile: Profile, source: str | os.PathLike | None = None, seed: int = 42, val_fraction: float = VAL_FRACTION
-) -> FERData:
-    """Return the data a profile trains on: FER2013 cut to ``profile.subset``, or the whole (small) generated sample."""
-    kind, _ = resolve_source(source)
-    subset = 1.0 if kind == SYNTHETIC else profile.subset
-    return load_fer2013(source, val_fraction=val_fraction, seed=seed, subset=subset)
 
 
 @dataclass
@@ -58,7 +48,16 @@ def train_and_evaluate(
     started = time.perf_counter()
     origin = provenance()  # taken before training, so it names the code that trained the model
     run = train_model(
-        data, profile, out_dir, model_name, epochs, class_weights, augment, seed, verbose, extra_callbacks
+        data=data,
+        profile=profile,
+        out_dir=out_dir,
+        model_name=model_name,
+        epochs=epochs,
+        class_weights=class_weights,
+        augment=augment,
+        seed=seed,
+        verbose=verbose,
+        extra_callbacks=extra_callbacks,
     )
     model_path = out_dir / MODEL_FILE
     run.model.save(model_path)

@@ -34,20 +34,9 @@ def gradcam_heatmap(
 
     ``class_index`` defaults to the predicted class; ``layer_name`` to :func:`gradcam_layer_name`.
     """
-    layer = model.get_layer(layer_name or gradcam_layer_name(model))
-    grad_model = keras.Model(model.inputs, [layer.output, model.output])
-    x = tf.convert_to_tensor(as_model_input(face[None]))
-    with tf.GradientTape() as tape:
-        feature_maps, probs = grad_model(x, training=False)
-        if class_index is None:
-            class_index = int(tf.argmax(probs[0]))
-        score = probs[:, class_index]
-    grads = tape.gradient(score, feature_maps)
-    weights = tf.reduce_mean(grads, axis=(0, 1, 2))  # alpha_k: one weight per feature map
-    heatmap = tf.nn.relu(tf.reduce_sum(feature_maps[0] * weights, axis=-1))
-    peak = tf.reduce_max(heatmap)
-    heatmap = heatmap / peak if peak > 0 else heatmap
-    return heatmap.numpy().astype(np.float32)
+    classes = None if class_index is None else [class_index]
+    heatmaps, _ = gradcam_batch(model, face[None], class_indices=classes, layer_name=layer_name)
+    return heatmaps[0]
 
 
 def upsample_heatmap(heatmap: np.ndarray, size: tuple[int, int] = (48, 48)) -> np.ndarray:

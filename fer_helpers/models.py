@@ -93,11 +93,3 @@ def build_model(name: str, dropout: float | None = None) -> keras.Model:
     if name not in MODEL_BUILDERS:
         raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODEL_BUILDERS)}.")
     return MODEL_BUILDERS[name]() if dropout is None else MODEL_BUILDERS[name](dropout=dropout)
-
-
-def last_conv_layer_name(model: keras.Model) -> str:
-    """Return the name of the model's last Conv2D layer (the usual Grad-CAM target)."""
-    convs = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
-    if not convs:
-        raise ValueError(f"Model {model.name!r} has no Conv2D layer.")
-    return convs[-1]

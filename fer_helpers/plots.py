@@ -1,9 +1,10 @@
-"""Figures for the course: class counts, face grids, learning curves, confusion matrices."""
+"""Figures for the course: class counts, face grids, learning curves, confusion matrices, Grad-CAM and photo faces."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +13,9 @@ import seaborn as sns
 from fer_helpers.classes import CLASS_NAMES
 from fer_helpers.data_quality import face_brightness_contrast
 from fer_helpers.imageset import ImageSet
+
+if TYPE_CHECKING:
+    from fer_helpers.face_prediction import FacePrediction
 
 
 def plot_class_distribution(splits: dict[str, ImageSet], title: str = "Faces per class") -> plt.Figure:
@@ -320,5 +324,26 @@ def plot_gradcam_steps(
     axes[3].set_title(f"overlay: {CLASS_NAMES[c]} {probs[0, c]:.0%}", fontsize=9)
     for ax in axes:
         ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_face_predictions(predictions: Sequence[FacePrediction], overlays: Sequence[np.ndarray] | None = None):
+    """Return a figure with one row per face: the 48x48 crop, its Grad-CAM (if given) and the 7 probabilities."""
+    columns = 3 if overlays is not None else 2
+    fig, axes = plt.subplots(len(predictions), columns, figsize=(3.2 * columns, 2.6 * len(predictions)), squeeze=False)
+    for row, prediction in enumerate(predictions):
+        axes[row, 0].imshow(prediction.face, cmap="gray", vmin=0, vmax=255)
+        axes[row, 0].set_title(f"face {row + 1}: what the model sees")
+        if overlays is not None:
+            axes[row, 1].imshow(overlays[row])
+            axes[row, 1].set_title(f"Grad-CAM for '{prediction.label}'")
+        for ax in axes[row, : columns - 1]:
+            ax.axis("off")
+        bars = axes[row, -1].barh(CLASS_NAMES, prediction.probabilities, color="lightgray")
+        bars[int(np.argmax(prediction.probabilities))].set_color("tab:green")
+        axes[row, -1].set_xlim(0, 1)
+        axes[row, -1].invert_yaxis()
+        axes[row, -1].set_title("probabilities")
     fig.tight_layout()
     return fig

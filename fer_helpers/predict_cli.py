@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_helpers.cli import _run  # also quiets TensorFlow's start-up chatter
+from fer_helpers.console import run_console_script  # also quiets TensorFlow's start-up chatter
 from fer_helpers.errors import FERDataError, ModelFileError
 
 
@@ -27,7 +27,7 @@ def resolve_model_path(model: str | None) -> Path:
     """Return ``model`` as a path, or the course model when None; raise :class:`ModelFileError` if there is none."""
     if model:
         return Path(model)
-    from fer_helpers.model_store import find_course_model
+    from fer_helpers.course_model import find_course_model
 
     path, why = find_course_model()
     if path is None:
@@ -37,8 +37,10 @@ def resolve_model_path(model: str | None) -> Path:
 
 def predict_main(args: argparse.Namespace) -> int:
     """Run ``fer-predict``: 0 when every photo was read (with or without faces), 2 when any could not be."""
-    from fer_helpers.evaluation import load_trained_model
-    from fer_helpers.faces import annotate, describe_prediction, load_photo, no_face_message, predict_faces, save_photo
+    from fer_helpers.drawing import annotate
+    from fer_helpers.face_prediction import describe_prediction, no_face_message, predict_faces
+    from fer_helpers.model_files import load_trained_model
+    from fer_helpers.photos import load_photo, save_photo
 
     model = load_trained_model(resolve_model_path(args.model))
     failed = 0
@@ -67,7 +69,7 @@ def predict_main(args: argparse.Namespace) -> int:
 
 def fer_predict(argv: list[str] | None = None) -> int:
     """Entry point of ``fer-predict``."""
-    return _run(predict_main, predict_parser(), argv)
+    return run_console_script(predict_main, predict_parser(), argv)
 
 
 if __name__ == "__main__":

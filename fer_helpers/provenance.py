@@ -1,8 +1,9 @@
-"""Record what produced a model or a metric: versions, machine, git commit, time."""
+"""Record what produced a model or a metric (versions, machine, git commit, time) and write such records as JSON."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import subprocess
 from importlib import metadata
@@ -103,3 +104,11 @@ def provenance() -> dict[str, object]:
         "machine": machine_description(),
         "git_commit": git_commit(),
     }
+
+
+def write_json(data: dict, path: str | Path) -> Path:
+    """Write ``data`` as indented JSON to ``path`` (creating folders) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path

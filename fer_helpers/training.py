@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from fer_helpers.augmentation import build_augmentation, seed_augmentation
+from fer_helpers.augmentation import baseline_augmentation, build_augmentation
 from fer_helpers.classes import NUM_CLASSES
 from fer_helpers.dataset import FERData
 from fer_helpers.models import build_model
@@ -218,7 +218,8 @@ def train_model(
     With no validation faces (a final refit on all of train) it returns the last epoch's model.
     Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
     rerunning after a crash resumes from it), ``history.csv`` and ``train_state.json``.
-    ``augment`` is ``"full"`` (flip, one affine warp, erasing), ``"seed"`` (the seed's four layers) or ``"none"``;
+    ``augment`` is ``"full"`` (flip, one affine warp, erasing), ``"baseline"`` (the seed project's four layers)
+    or ``"none"``;
     ``extra_callbacks`` run after the course's own (checkpoint, backup, schedule, early stopping, CSV log).
     """
     out_dir = Path(out_dir)
@@ -235,7 +236,7 @@ def train_model(
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    make_augmentation = {"full": build_augmentation, "seed": seed_augmentation}.get(augment)
+    make_augmentation = {"full": build_augmentation, "baseline": baseline_augmentation}.get(augment)
     # A resumed run must not replay epoch 1's shuffle order and augmentations: offset the data seed.
     state_file = out_dir / STATE_FILE
     data_seed = seed + (json.loads(state_file.read_text())["epochs_done"] if resumed and state_file.is_file() else 0)

@@ -1,4 +1,4 @@
-"""Helpers behind notebooks 04-06: batched Grad-CAM, its figures, the course model and the recorded metrics."""
+"""Helpers behind notebooks 04-06: batched Grad-CAM, its figures, the course model, recorded metrics, Drive."""
 
 import json
 from pathlib import Path
@@ -11,7 +11,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from fer_helpers import model_store, plots  # noqa: E402
+from fer_helpers import colab_drive, course_model, plots, recorded_metrics  # noqa: E402
 from fer_helpers.classes import CLASS_NAMES  # noqa: E402
 from fer_helpers.errors import ModelFileError  # noqa: E402
 from fer_helpers.gradcam import gradcam_batch, gradcam_heatmap  # noqa: E402
@@ -98,12 +98,12 @@ def save_tiny_model(path: Path) -> Path:
 
 def test_load_course_model_prefers_notebook04s_model(project_dir: Path):
     with pytest.raises(ModelFileError, match="no trained model found"):
-        model_store.load_course_model(train_if_missing=False)
-    save_tiny_model(project_dir / model_store.SHIPPED_MODEL)
-    model, description = model_store.load_course_model()
+        course_model.load_course_model(train_if_missing=False)
+    save_tiny_model(project_dir / course_model.SHIPPED_MODEL)
+    model, description = course_model.load_course_model()
     assert model.name == "tiny" and "shipped" in description
-    save_tiny_model(project_dir / model_store.NOTEBOOK_RUN_DIR / "model.keras")
-    assert "notebook 04" in model_store.load_course_model()[1]
+    save_tiny_model(project_dir / course_model.NOTEBOOK_RUN_DIR / "model.keras")
+    assert "notebook 04" in course_model.load_course_model()[1]
 
 
 def test_load_course_model_trains_a_smoke_model_when_none_exists(project_dir: Path, monkeypatch):
@@ -111,21 +111,21 @@ def test_load_course_model_trains_a_smoke_model_when_none_exists(project_dir: Pa
 
     class Result:
         run = type("Run", (), {"model": "the new model"})()
-        model_path = project_dir / model_store.NOTEBOOK_RUN_DIR / "model.keras"
+        model_path = project_dir / course_model.NOTEBOOK_RUN_DIR / "model.keras"
 
     def fake_train(data, profile, out_dir, **kwargs):
         calls.append((data, profile.name, Path(out_dir)))
         return Result()
 
-    monkeypatch.setattr("fer_helpers.experiment.load_data_for_profile", lambda profile, seed: f"{profile.name} data")
+    monkeypatch.setattr("fer_helpers.dataset.load_data_for_profile", lambda profile, seed: f"{profile.name} data")
     monkeypatch.setattr("fer_helpers.experiment.train_and_evaluate", fake_train)
-    model, description = model_store.load_course_model()
-    assert model == "the new model" and description.startswith(model_store.SMOKE_FALLBACK_NOTE)
-    assert calls == [("smoke data", "smoke", project_dir / model_store.NOTEBOOK_RUN_DIR)]
+    model, description = course_model.load_course_model()
+    assert model == "the new model" and description.startswith(course_model.SMOKE_FALLBACK_NOTE)
+    assert calls == [("smoke data", "smoke", project_dir / course_model.NOTEBOOK_RUN_DIR)]
 
 
 def test_recorded_metrics_and_table(project_dir: Path):
-    found, missing = model_store.load_recorded_metrics()
+    found, missing = recorded_metrics.load_recorded_metrics()
     assert found == {} and len(missing) == 2
     recorded = {
         "accuracy": 0.66,
@@ -135,14 +135,14 @@ def test_recorded_metrics_and_table(project_dir: Path):
         "training": {"epochs_run": 30, "training_seconds": 3600.0},
         "test": {"macro_f1": 0.6, "per_class": {"disgust": {"recall": 0.5}}},
     }
-    path = project_dir / model_store.SHIPPED_MODEL.with_suffix(".json")
+    path = project_dir / course_model.SHIPPED_MODEL.with_suffix(".json")
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(recorded))
-    found, missing = model_store.load_recorded_metrics()
+    found, missing = recorded_metrics.load_recorded_metrics()
     assert list(found) == ["vgg_bn (improved)"] and [p.name for p in missing] == ["fer_baseline_cpu.json"]
 
     live = {"accuracy": 0.3, "loss": 1.8, "macro_f1": 0.2, "per_class": {"disgust": {"recall": 0.0}}}
-    table = model_store.metrics_table({**found, "live": live})
+    table = recorded_metrics.metrics_table({**found, "live": live})
     assert list(table.columns) == ["vgg_bn (improved)", "live"]
     assert table.loc["training minutes", "vgg_bn (improved)"] == 60.0
     assert table.loc["recall disgust", "vgg_bn (improved)"] == 0.5 and table.loc["recall disgust", "live"] == 0.0
@@ -154,14 +154,14 @@ def test_link_run_dir_moves_existing_files_and_links(tmp_path: Path):
     local, target = tmp_path / "runs" / "notebook04", tmp_path / "drive" / "runs" / "notebook04"
     local.mkdir(parents=True)
     (local / "history.csv").write_text("epoch\n0\n")
-    assert model_store.link_run_dir(target, local) == local
+    assert colab_drive.link_run_dir(target, local) == local
     assert local.is_symlink() and (target / "history.csv").read_text() == "epoch\n0\n"
     (local / "best.keras").write_text("x")  # written through the link, lands on the "drive"
     assert (target / "best.keras").is_file()
-    model_store.link_run_dir(target, local)  # linking again is harmless
+    colab_drive.link_run_dir(target, local)  # linking again is harmless
     assert local.is_symlink() and sorted(p.name for p in local.iterdir()) == ["best.keras", "history.csv"]
 
 
 def test_keep_runs_on_drive_refuses_outside_colab():
     with pytest.raises(RuntimeError, match="only in Google Colab"):
-        model_store.keep_runs_on_drive()
+        colab_drive.keep_runs_on_drive()

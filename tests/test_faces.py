@@ -8,24 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fer_helpers import faces
+from fer_helpers import face_detection
 from fer_helpers.classes import CLASS_NAMES
+from fer_helpers.drawing import annotate
 from fer_helpers.errors import FERDataError
-from fer_helpers.faces import (
-    Box,
-    annotate,
-    box_iou,
-    crop_face,
-    demo_photo,
-    describe_prediction,
-    detect_faces,
-    detection_scale,
-    gradcam_overlays,
-    load_photo,
-    no_face_message,
-    predict_faces,
-    whole_image_box,
-)
+from fer_helpers.face_detection import Box, box_iou, crop_face, detect_faces, detection_scale, whole_image_box
+from fer_helpers.face_prediction import describe_prediction, gradcam_overlays, no_face_message, predict_faces
+from fer_helpers.photos import demo_photo, load_photo
 
 
 def assert_matches(found: list[Box], truth: list[Box]) -> None:
@@ -63,14 +52,14 @@ def test_no_face_in_a_plain_image(model):
 def test_large_photo_is_shrunk_for_detection_and_boxes_mapped_back(monkeypatch):
     photo, truth = demo_photo(face_size=900, height=2400)
     seen_shapes = []
-    real_detector = faces.face_detector()
+    real_detector = face_detection.face_detector()
 
     class Spy:
         def detectMultiScale(self, gray, **kwargs):  # noqa: N802 (OpenCV's name)
             seen_shapes.append(gray.shape)
             return real_detector.detectMultiScale(gray, **kwargs)
 
-    monkeypatch.setattr(faces, "face_detector", lambda: Spy())
+    monkeypatch.setattr(face_detection, "face_detector", lambda: Spy())
     found = detect_faces(photo, max_side=1024)
     assert max(seen_shapes[0]) == 1024
     assert_matches(found, truth)  # boxes are in the big photo's pixels, not the shrunk copy's

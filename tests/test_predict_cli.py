@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fer_helpers.classes import CLASS_NAMES
-from fer_helpers.faces import demo_photo, save_photo
+from fer_helpers.photos import demo_photo, save_photo
 from fer_helpers.predict_cli import fer_predict
 
 

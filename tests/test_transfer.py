@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from fer_helpers.evaluation import load_trained_model, predict_probabilities
+from fer_helpers.evaluation import predict_probabilities
+from fer_helpers.model_files import load_trained_model
 from fer_helpers.transfer import (
     BACKBONES,
     TRANSFER_IMAGE_SIZE,

@@ -1,0 +1,76 @@
+"""Read the expressions of the faces in a photo: one batched prediction per photo, and a line of text per face."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fer_helpers.classes import CLASS_NAMES
+from fer_helpers.face_detection import FACE_MARGIN, Box, crop_face, detect_faces
+
+
+@dataclass
+class FacePrediction:
+    """One face found in a photo: its ``box``, the 48x48 uint8 ``face`` the model saw and its 7 ``probabilities``."""
+
+    box: Box
+    face: np.ndarray
+    probabilities: np.ndarray
+
+    @property
+    def label(self) -> str:
+        """Return the most probable class name."""
+        return CLASS_NAMES[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        """Return the probability of the most probable class."""
+        return float(np.max(self.probabilities))
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """Return the ``k`` most probable ``(class name, probability)`` pairs, most probable first."""
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(CLASS_NAMES[i], float(self.probabilities[i])) for i in order]
+
+
+def predict_faces(
+    model,
+    photo: np.ndarray,
+    boxes: Sequence[Box] | None = None,
+    margin: float = FACE_MARGIN,
+    tta: bool = False,
+) -> list[FacePrediction]:
+    """Return one :class:`FacePrediction` per box (default: :func:`detect_faces`); [] when there is no face."""
+    from fer_helpers.evaluation import predict_probabilities
+
+    boxes = detect_faces(photo) if boxes is None else [Box(*b) for b in boxes]
+    if not boxes:
+        return []
+    faces = np.stack([crop_face(photo, box, margin) for box in boxes])
+    probabilities = predict_probabilities(model, faces, tta=tta)
+    return [FacePrediction(box, face, probs) for box, face, probs in zip(boxes, faces, probabilities, strict=True)]
+
+
+def describe_prediction(prediction: FacePrediction, source: str = "", index: int = 1) -> str:
+    """Return one line: source, face number, box x,y,w,h, label and confidence (what ``fer-predict`` prints)."""
+    x, y, w, h = prediction.box
+    prefix = f"{source}  " if source else ""
+    return f"{prefix}face {index}  box={x},{y},{w},{h}  {prediction.label}  {prediction.confidence:.3f}"
+
+
+def no_face_message(source: str = "") -> str:
+    """Return the line printed for a photo in which the detector found no face."""
+    prefix = f"{source}  " if source else ""
+    return f"{prefix}no face found (the Haar detector wants a frontal, upright, well-lit face at least ~30 px wide)"
+
+
+def gradcam_overlays(model, predictions: Sequence[FacePrediction]) -> list[np.ndarray]:
+    """Return one RGB uint8 Grad-CAM overlay (48x48) per face, for the class the model predicted for it."""
+    from fer_helpers.gradcam import gradcam_heatmap, overlay_heatmap
+
+    return [
+        overlay_heatmap(p.face, gradcam_heatmap(model, p.face, class_index=int(np.argmax(p.probabilities))))
+        for p in predictions
+    ]
