@@ -17,7 +17,11 @@ def predict_parser() -> argparse.ArgumentParser:
         description="Find faces in photos (OpenCV Haar cascade) and print each one's box, expression and confidence.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="photo files (JPEG, PNG, ...)")
-    parser.add_argument("--model", help="a .keras model (default: notebook 04's, else models/fer_vgg_bn_cpu.keras)")
+    parser.add_argument(
+        "--model",
+        help="a .keras model (default: notebook 04's, else the shipped model with the best validation accuracy: "
+        "models/fer_vgg_bn_cpu.keras unless a models/fer_*_gpu.keras beats it)",
+    )
     parser.add_argument("--out", type=Path, help="also write each photo with boxes and labels drawn to this folder")
     parser.add_argument("--tta", action="store_true", help="average each prediction with the mirrored face")
     return parser

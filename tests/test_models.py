@@ -69,3 +69,10 @@ def test_dropout_rate_can_be_set_and_defaults_to_the_models_own(name):
     assert rates and set(rates) == {0.1}
     defaults = [layer.rate for layer in build_model(name).layers if isinstance(layer, keras.layers.Dropout)]
     assert 0.1 not in defaults
+
+
+def test_published_vgg_has_its_4096_wide_head():
+    model = build_model("vgg_bn_paper")
+    assert [model.get_layer(f"dense{i}").units for i in (1, 2)] == [4096, 4096]
+    assert model.get_layer("block4_2_conv").filters == 512 and model.get_layer("flatten").output.shape[-1] == 4608
+    assert 40_000_000 < model.count_params() < 41_000_000
