@@ -255,9 +255,14 @@ def train(args: argparse.Namespace) -> None:
     from fer_helpers.evaluation import metrics_from_probabilities, predict_with_tta
     from fer_helpers.experiment import train_and_evaluate
 
+    from fer_helpers.profiles import gpu_available
+
     profile = candidates()[args.candidate]
     if args.epochs is None:
         profile = replace(profile, time_budget_minutes=args.minutes)
+    if not gpu_available():  # float16 on a CPU is many times slower than float32: a smoke run keeps float32
+        profile = replace(profile, mixed_precision=False)
+        print("No GPU: mixed precision off.", flush=True)
     data = pickle.loads(Path(args.data_pickle).read_bytes())
     out = Path(args.out)
     result = train_and_evaluate(data, profile, out, model_name=profile.model, epochs=args.epochs, seed=SEED, verbose=2)
