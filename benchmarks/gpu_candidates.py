@@ -254,7 +254,6 @@ def train(args: argparse.Namespace) -> None:
     """Train one candidate, then score its float32 copy on validation and test with every TTA mode."""
     from fer_helpers.evaluation import metrics_from_probabilities, predict_with_tta
     from fer_helpers.experiment import train_and_evaluate
-
     from fer_helpers.profiles import gpu_available
 
     profile = candidates()[args.candidate]
