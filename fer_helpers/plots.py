@@ -1,4 +1,5 @@
-"""Figures for the course: class counts, face grids, learning curves, confusion matrices, Grad-CAM and photo faces."""
+"""Figures for the course: class counts, face grids, learning curves, confusion matrices, Grad-CAM, photo faces
+and calibration (reliability diagrams, risk-coverage curves)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fer_helpers.data_quality import face_brightness_contrast
 from fer_helpers.imageset import ImageSet
 
 if TYPE_CHECKING:
+    from fer_helpers.calibration import ReliabilityBins, RiskCoverage
     from fer_helpers.face_prediction import FacePrediction
 
 
@@ -345,5 +347,49 @@ def plot_face_predictions(predictions: Sequence[FacePrediction], overlays: Seque
         axes[row, -1].set_xlim(0, 1)
         axes[row, -1].invert_yaxis()
         axes[row, -1].set_title("probabilities")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability_diagrams(diagrams: dict[str, ReliabilityBins], size: float = 3.4) -> plt.Figure:
+    """Return one reliability diagram per entry (titled by its key): the accuracy in each confidence bin as a bar,
+    the bin's mean confidence as a dot, and the diagonal where a calibrated model's bars would end."""
+    fig, axes = plt.subplots(1, len(diagrams), figsize=(size * len(diagrams), size), squeeze=False)
+    for ax, (title, table) in zip(axes.flat, diagrams.items()):
+        width = np.diff(table.edges)
+        filled = table.counts > 0
+        ax.bar(
+            table.edges[:-1][filled],
+            table.accuracy[filled],
+            width=width[filled],
+            align="edge",
+            edgecolor="white",
+            color="tab:blue",
+            label="accuracy in the bin",
+        )
+        ax.plot(table.confidence[filled], table.confidence[filled], "o", color="tab:red", ms=3, label="mean confidence")
+        ax.plot([0, 1], [0, 1], "--", color="gray", lw=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top-class probability)", ylabel="accuracy", title=title)
+    axes.flat[0].legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_risk_coverage(curves: dict[str, RiskCoverage], target_accuracy: float | None = None) -> plt.Figure:
+    """Return the accuracy on the answered faces against the share answered, one line per curve, with the
+    target accuracy as a dotted line."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, curve in curves.items():
+        ax.plot(curve.coverage, curve.accuracy, label=name)
+    if target_accuracy is not None:
+        ax.axhline(target_accuracy, ls=":", color="gray", label=f"target {target_accuracy:.0%}")
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        xlabel="coverage (share of faces answered)",
+        ylabel="accuracy on the answered faces",
+        title="Risk-coverage: answer only the surest faces",
+    )
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -20,6 +20,14 @@ def predict_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="a .keras model (default: notebook 04's, else models/fer_vgg_bn_cpu.keras)")
     parser.add_argument("--out", type=Path, help="also write each photo with boxes and labels drawn to this folder")
     parser.add_argument("--tta", action="store_true", help="average each prediction with the mirrored face")
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        metavar="P",
+        help='answer "not sure" with the top two classes when the top probability is below P (0 to 1; default: the '
+        "threshold saved in the model's JSON, else 0: always answer). Probabilities are temperature-scaled with the "
+        "temperature saved there, when there is one",
+    )
     return parser
 
 
@@ -35,6 +43,19 @@ def resolve_model_path(model: str | None) -> Path:
     return path
 
 
+def calibration_settings(model_path: Path, min_confidence: float | None) -> tuple[float, float]:
+    """Return ``(temperature, min_confidence)``: the temperature saved in the JSON next to the model (1 if none) and
+    ``--min-confidence``, else the threshold saved there (0 if none); the threshold applies to the scaled probabilities.
+    """
+    from fer_helpers.calibration import load_saved_calibration
+
+    saved = load_saved_calibration(model_path)
+    threshold = saved.min_confidence if min_confidence is None else min_confidence
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"--min-confidence must lie between 0 and 1 (a probability), got {threshold}.")
+    return saved.temperature, threshold
+
+
 def predict_main(args: argparse.Namespace) -> int:
     """Run ``fer-predict``: 0 when every photo was read (with or without faces), 2 when any could not be."""
     from fer_helpers.drawing import annotate
@@ -42,7 +63,9 @@ def predict_main(args: argparse.Namespace) -> int:
     from fer_helpers.model_files import load_trained_model
     from fer_helpers.photos import load_photo, save_photo
 
-    model = load_trained_model(resolve_model_path(args.model))
+    model_path = resolve_model_path(args.model)
+    model = load_trained_model(model_path)
+    temperature, min_confidence = calibration_settings(model_path, args.min_confidence)
     failed = 0
     written_names: set[str] = set()
     for name in args.images:
@@ -52,11 +75,11 @@ def predict_main(args: argparse.Namespace) -> int:
             print(f"fer-predict: error: {err}", file=sys.stderr)
             failed += 1
             continue
-        predictions = predict_faces(model, photo, tta=args.tta)
+        predictions = predict_faces(model, photo, tta=args.tta, temperature=temperature)
         if not predictions:
             print(no_face_message(name))
         for index, prediction in enumerate(predictions, start=1):
-            print(describe_prediction(prediction, name, index))
+            print(describe_prediction(prediction, name, index, min_confidence=min_confidence))
         if args.out:
             stem = Path(name).stem
             while stem in written_names:  # two photos with the same name in different folders
