@@ -11,6 +11,7 @@ Which notebook uses which module (each notebook writes the code it teaches first
 - 06 Grad-CAM: ``gradcam``
 - 07 your own photo: ``photos``, ``face_detection``, ``face_prediction``, ``drawing``, ``export``
 - 08 transfer learning: ``transfer``
+- 10 limits and responsible use: ``calibration`` (ECE, temperature scaling, "not sure" thresholds)
 
 Every notebook starts with ``notebook_setup``. The console scripts live in ``cli`` (``fer-train``,
 ``fer-evaluate``) and ``predict_cli`` (``fer-predict``), with ``console`` for what they share. ``model_files``
