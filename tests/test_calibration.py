@@ -176,3 +176,34 @@ def test_fer_predict_rejects_a_threshold_outside_0_to_1(calibrated_model, tmp_pa
 
     assert fer_predict([str(tmp_path / "none.jpg"), "--model", str(calibrated_model), "--min-confidence", "80"]) == 2
     assert "--min-confidence" in capsys.readouterr().err
+
+
+def test_readme_and_results_quote_the_shipped_models_calibration():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    block = json.loads((root / "models" / "fer_vgg_bn_cpu.json").read_text())[CALIBRATION_KEY]
+    results = (root / "docs" / "results.md").read_text().split("## Calibration\n", 1)[1].split("\n## ", 1)[0]
+    readme = " ".join((root / "README.md").read_text().split())  # line breaks do not matter
+    abstain = block["abstain"]
+    for split in ("validation", "test"):
+        before, after = block[split]["before"], block[split]["after"]
+        assert before["accuracy"] == after["accuracy"]
+        row = (
+            f"| {block[split]['faces']:,} | {before['ece']:.3f} | {after['ece']:.3f} | {before['nll']:.3f} | "
+            f"{after['nll']:.3f} | {100 * after['accuracy']:.1f} % |"
+        )
+        assert row in results, row
+        assert f"| {100 * abstain[split]['coverage']:.1f} % | {100 * abstain[split]['accuracy']:.1f} % |" in results
+    for text in (f"T = {block['temperature']:.2f}", f"**{abstain['min_confidence']:.3f}**", "over 15 equal-width bins"):
+        assert text in results, text
+    test = block["test"]
+    for text in (
+        f"from {test['before']['ece']:.3f} to {test['after']['ece']:.3f}",
+        f"T = {block['temperature']:.2f}",
+        f"{test['before']['nll']:.3f} to {test['after']['nll']:.3f}",
+        f"below {abstain['min_confidence']:.3f}",
+        f"{100 * abstain['test']['coverage']:.1f} % of the faces, {100 * abstain['test']['accuracy']:.1f} % of them",
+    ):
+        assert text in readme, text
+    assert block["bins"] == 15 and abstain["target_accuracy"] == 0.8
