@@ -43,6 +43,11 @@ class DemoFace:
         """Return the expression shown at ``fraction`` (0-1) of the video."""
         return self.expressions[min(int(fraction * len(self.expressions)), len(self.expressions) - 1)]
 
+    def segments(self, seconds: float) -> list[tuple[float, float, str | None]]:
+        """Return ``(start s, end s, expression)`` of each part of a video ``seconds`` long."""
+        part = seconds / len(self.expressions)
+        return [(i * part, (i + 1) * part, name) for i, name in enumerate(self.expressions)]
+
     def box_at(self, fraction: float, width: int, height: int) -> Box:
         """Return the face's square at ``fraction`` (0-1) of the video, inside a ``width`` x ``height`` frame."""
         side = round(height * (self.size[0] + fraction * (self.size[1] - self.size[0])))

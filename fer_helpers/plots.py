@@ -393,3 +393,32 @@ def plot_risk_coverage(curves: dict[str, RiskCoverage], target_accuracy: float |
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_probabilities_over_time(
+    times: np.ndarray,
+    raw: np.ndarray,
+    smoothed: np.ndarray,
+    segments: Sequence[tuple[float, float, str | None]] = (),
+    title: str = "",
+) -> plt.Figure:
+    """Return two stacked panels of one face's class probabilities (N, 7) over ``times``: raw, then smoothed.
+
+    ``segments`` (start s, end s, expression) shade what the face really shows, where that is known (a generated
+    video), with the expression written on top.
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True, sharey=True)
+    colours = sns.color_palette("tab10", len(CLASS_NAMES))
+    for ax, values, what in ((axes[0], raw, "raw, frame by frame"), (axes[1], smoothed, "smoothed")):
+        for k, name in enumerate(CLASS_NAMES):
+            ax.plot(times, values[:, k], color=colours[k], label=name, lw=1.8 if values is smoothed else 1.0)
+        for i, (start, end, expression) in enumerate(segments):
+            ax.axvspan(start, end, color="0.9" if i % 2 else "0.97", zorder=0)
+            if ax is axes[0] and expression:
+                ax.text((start + end) / 2, 1.04, expression, ha="center", va="bottom", fontsize=9)
+        ax.set(ylabel=f"probability\n({what})", ylim=(0, 1))
+    axes[1].set_xlabel("time (s)")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -149,6 +149,7 @@ def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
     out_dir = args.out or DEFAULT_VIDEO_OUT
     failed = 0
     for name in videos:
+        paths: list[Path] = []
         try:
             with VideoReader(name) as reader:
                 print(f"{name}: {reader.info.describe()}")
@@ -169,9 +170,8 @@ def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
             failed += 1
             continue
         except KeyboardInterrupt:
-            print(
-                f"{name}  interrupted: {' and '.join(map(str, paths))} hold the frames analysed so far", file=sys.stderr
-            )
+            kept = f": {' and '.join(map(str, paths))} hold the frames analysed so far" if paths else ""
+            print(f"{name}  interrupted{kept}", file=sys.stderr)
             return 130
         print(report.format_summary())
         print(f"{name}  wrote {report.csv_path} and {report.video_path}")

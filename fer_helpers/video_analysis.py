@@ -153,6 +153,11 @@ class VideoReport:
         """Return the analysed frames per wall-clock second."""
         return self.frames_analysed / self.seconds if self.seconds else 0.0
 
+    @property
+    def real_time_factor(self) -> float:
+        """Return how many seconds of video were analysed per wall-clock second (above 1: faster than real time)."""
+        return self.video_seconds / self.seconds if self.seconds else 0.0
+
     def time_shares(self) -> dict[int, dict[str, float]]:
         """Return, per ``face_id``, the share of its analysed frames spent in each (smoothed) expression."""
         return {
@@ -174,8 +179,9 @@ class VideoReport:
             lines.append(f"{self.video}  face {face_id}: in {frames} frames; {text}")
         if not self.label_counts:
             lines.append(f"{self.video}  no face found in any analysed frame")
-        realtime = self.video_seconds / self.seconds if self.seconds else 0.0
-        lines.append(f"{self.video}  speed: {self.frames_per_second:.1f} frames/s ({realtime:.1f}x real time)")
+        lines.append(
+            f"{self.video}  speed: {self.frames_per_second:.1f} frames/s ({self.real_time_factor:.1f}x real time)"
+        )
         return "\n".join(lines)
 
 

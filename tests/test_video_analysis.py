@@ -185,3 +185,15 @@ def test_smooth_rows_is_the_analysers_moving_average():
     smoothed = smooth_rows(times, probabilities, time_constant_s=0.4)
     assert np.array_equal(smoothed[0], probabilities[0]) and smoothed[2, 3] == pytest.approx(1 - math.exp(-0.5))
     assert np.array_equal(smooth_rows(times, probabilities, 0.0), probabilities)
+
+
+def test_only_long_videos_show_a_progress_bar():
+    from tqdm.std import tqdm
+
+    from fer_helpers.video_analysis import PROGRESS_MIN_FRAMES, _with_progress
+
+    frames = [1, 2, 3]
+    assert _with_progress(frames, total=PROGRESS_MIN_FRAMES - 1, enabled=None) is frames
+    bar = _with_progress(frames, total=PROGRESS_MIN_FRAMES, enabled=None)
+    assert isinstance(bar, tqdm) and list(bar) == frames
+    assert _with_progress(frames, total=10_000, enabled=False) is frames
