@@ -46,10 +46,20 @@ def tflite_classifier(model: str | Path | bytes) -> Classifier:
     return lambda faces: tflite_predict(interpreter, faces)
 
 
-def load_classifier(path: str | Path) -> Classifier:
-    """Return the :data:`Classifier` of a model file: ``.tflite`` through TFLite, anything else as a Keras model."""
-    if Path(path).suffix.lower() == ".tflite":
-        return tflite_classifier(path)
-    from fer_helpers.model_files import load_trained_model
+def load_classifier(path: str | Path, temperature: float = 1.0) -> Classifier:
+    """Return the :data:`Classifier` of a model file: ``.tflite`` through TFLite, anything else as a Keras model.
 
-    return keras_classifier(load_trained_model(path))
+    A ``temperature`` other than 1 rescales its probabilities (``calibration.apply_temperature``), as
+    ``fer-predict`` does with the temperature saved next to a calibrated model.
+    """
+    if Path(path).suffix.lower() == ".tflite":
+        classify = tflite_classifier(path)
+    else:
+        from fer_helpers.model_files import load_trained_model
+
+        classify = keras_classifier(load_trained_model(path))
+    if temperature == 1:
+        return classify
+    from fer_helpers.calibration import apply_temperature
+
+    return lambda faces: apply_temperature(classify(faces), temperature)

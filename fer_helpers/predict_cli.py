@@ -145,7 +145,11 @@ def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
     from fer_helpers.video import VideoReader, prepare_output_folder
     from fer_helpers.video_analysis import analyse_video, output_names
 
-    classify = load_classifier(resolve_model_path(args.model))
+    model_path = resolve_model_path(args.model)
+    temperature, _ = calibration_settings(model_path, args.min_confidence)  # the photos' probabilities, for videos too
+    classify = load_classifier(model_path, temperature=temperature)
+    if temperature != 1:
+        print(f"videos: probabilities scaled with the temperature {temperature:.2f} saved next to {model_path}")
     out_dir = args.out or DEFAULT_VIDEO_OUT
     failed = 0
     for name in videos:

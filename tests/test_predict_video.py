@@ -116,3 +116,19 @@ def test_tflite_classifier_agrees_with_keras(model, tmp_path):
     path = save_tflite(model, tmp_path / "model.tflite")
     assert np.allclose(tflite_classifier(path)(faces), keras_classifier(model)(faces), atol=1e-4)
     assert np.allclose(load_classifier(path)(faces[:2]), tflite_classifier(path.read_bytes())(faces[:2]), atol=1e-6)
+
+
+def test_a_saved_temperature_scales_video_probabilities_as_for_photos(model_file, clip, tmp_path, capsys):
+    import json
+    import shutil
+
+    from fer_helpers.calibration import apply_temperature
+
+    faces = np.random.default_rng(2).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    scaled = load_classifier(model_file, temperature=2.0)(faces)
+    assert np.allclose(scaled, apply_temperature(load_classifier(model_file)(faces), 2.0))
+
+    calibrated = shutil.copy(model_file, tmp_path / "calibrated.keras")
+    (tmp_path / "calibrated.json").write_text(json.dumps({"calibration": {"temperature": 2.0}}))
+    assert fer_predict([str(clip), "--model", str(calibrated), "--out", str(tmp_path / "out"), "--every", "5"]) == 0
+    assert "temperature 2.00" in capsys.readouterr().out
