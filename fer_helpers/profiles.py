@@ -30,19 +30,16 @@ class Profile:
     deterministic: bool
     """Turn on TensorFlow op determinism so that two seeded runs give identical numbers."""
     label_smoothing: float = 0.0
-    """Share of each target spread over all classes (FER2013 has many ambiguous labels). Off in every profile:
-    0.1 tied with 0.0 on the cpu run's validation accuracy."""
+    """Share of each target spread over all classes, so that the model is not pushed to full certainty on
+    FER2013's ambiguous faces; 0 turns it off."""
     ema_momentum: float | None = None
     """Keep an exponential moving average of the weights (AdamW's ``use_ema``) with this momentum per step;
-    validation, checkpoints and the saved model then use the averaged weights. None: off in every profile:
-    0.999 scored 66.25 % against 66.49 % without on the cpu run's validation split."""
-
+    validation, checkpoints and the saved model then use the averaged weights. None turns it off."""
     dropout: float | None = None
-    """Dropout rate of the model's head; None keeps the model's default (0.3 for the VGG-BN models). The cpu profile
-    uses 0.1: its 60-minute run underfits (72-73 % training accuracy), and 0.1 scored 67.50 % against 0.3's 66.49 %
-    on its validation split."""
+    """Dropout rate of the model's head; None keeps the model's default (0.3 for the VGG-BN models). A short run
+    that underfits wants less dropout than a long one. docs/results.md says how each profile's settings were chosen."""
 
-    # Options for the GPU candidates (issue 18). Their defaults are what every profile did before them.
+    # Augmentation, optimiser and evaluation options; each default is what the course did before the option existed.
     shift: float = 0.1
     """Largest random shift, as a fraction of the face's size (the published recipe shifts up to 0.2)."""
     zoom: float = 0.1
@@ -62,9 +59,12 @@ class Profile:
     the rate is multiplied by ``plateau_factor`` whenever validation accuracy has not improved for
     ``plateau_patience`` epochs (``keras.callbacks.ReduceLROnPlateau``); the budget still stops the run in time."""
     plateau_factor: float = 0.75
+    """Factor applied to the learning rate on a plateau (``schedule="plateau"``)."""
     plateau_patience: int = 5
+    """Epochs without a better validation accuracy that make a plateau (``schedule="plateau"``)."""
     ten_crop_tta: bool = False
-    """Also report test accuracy with ten-crop test-time augmentation (``evaluation.TTA_MODES``)."""
+    """Also report accuracy with ten-crop test-time augmentation: on test, and on validation beside no TTA and flip
+    TTA, with the mode chosen there (``experiment.ten_crop_metrics``)."""
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
