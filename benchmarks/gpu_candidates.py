@@ -486,6 +486,7 @@ def collect(args: argparse.Namespace) -> None:
         "loss": report["test"]["none"]["loss"],
         "test": report["test_full"]["none"],
         "test_tta": report["test_full"]["flip"],
+        "training_minutes": round(report["training_seconds"] / 60, 1),
         "test_time_augmentation": {
             "chosen_on_validation": summary["shipped_tta"],
             "validation": report["validation"],
@@ -503,7 +504,23 @@ def collect(args: argparse.Namespace) -> None:
         ],
     }
     target.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    print(f"Wrote {target} and {target.with_suffix('.json')}")
+    print(f"Wrote {target} and {target.with_suffix('.json')}. The README's Results table needs its row:")
+    print(readme_row(record, target))
+
+
+def readme_row(record: dict, target: Path) -> str:
+    """Return the README Results row for a shipped model (``tests/test_results_table.py`` checks it against JSON)."""
+    cells = [
+        f"`{record['model']}`: the gpu recipe's winner, shipped",
+        f"`models/{target.name}`",
+        f"`{record['profile']['name']}` profile, {record['training']['epochs_run']} epochs",
+        f"{100 * record['validation_accuracy']:.1f} %",
+        f"**{100 * record['test_accuracy']:.1f} %**",
+        f"{100 * record['test_accuracy_tta']:.1f} %",
+        f"{record['test']['macro_f1']:.2f}",
+        f"{record['training_minutes']:.1f} min",
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def main(argv: list[str] | None = None) -> None:

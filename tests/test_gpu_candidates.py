@@ -102,3 +102,86 @@ def test_split_file_parts_add_up(tmp_path: Path, monkeypatch):
     parts = gc.split_file(source, tmp_path / "out")
     assert parts == ["model.keras.part0", "model.keras.part1", "model.keras.part2"]
     assert b"".join((tmp_path / "out" / p).read_bytes() for p in parts) == source.read_bytes()
+
+
+def fake_results(folder: Path, model_bytes: bytes) -> None:
+    """Write what a run sends back: summary.json, runs.tar.gz and the model in parts."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+
+    folder.mkdir()
+    scores = {
+        mode: {"accuracy": 0.70, "right": 2010, "faces": 2871, "loss": 0.9, "macro_f1": 0.66} for mode in gc.TTA_ORDER
+    }
+    full = {mode: {"accuracy": 0.71, "macro_f1": 0.68, "per_class": {}} for mode in gc.TTA_ORDER}
+    report = {
+        "model": "vgg_bn_wide",
+        "validation": scores,
+        "test": scores,
+        "test_full": full,
+        "epochs_run": 120,
+        "parameters": 4_957_767,
+        "training_seconds": 300.0,
+    }
+    (folder / "model.keras.part0").write_bytes(model_bytes)
+    summary = {
+        "rule": gc.RULE,
+        "candidates": {"paper_wide": report},
+        "winner": "paper_wide",
+        "shipped": "paper_wide",
+        "shipped_tta": "flip",
+        "shipped_test": {"without_tta": scores["none"], "with_chosen_tta": scores["flip"]},
+        "ensemble": {"members": ["paper_wide"], "validation": scores, "chosen_tta": "none", "test": scores["none"]},
+        "shipped_file": {"sha256": hashlib.sha256(model_bytes).hexdigest(), "parts": ["model.keras.part0"]},
+        "smoke": False,
+    }
+    (folder / "summary.json").write_text(json.dumps(summary))
+    metrics = {
+        "model": "vgg_bn_wide",
+        "profile": {"name": "paper_wide"},
+        "data": {"source": "fer2013-folders", "val_images": 2871},
+        "training": {"seed": 42, "epochs_run": 120},
+        "accuracy": 0.5,
+    }
+    with tarfile.open(folder / "runs.tar.gz", "w:gz") as tar:
+        data = json.dumps(metrics).encode()
+        info = tarfile.TarInfo("paper_wide/metrics.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def test_collect_ships_the_model_with_the_json_the_readme_table_and_the_default_choice_read(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+
+    from fer_helpers import course_model
+
+    monkeypatch.setattr(gc, "ROOT", tmp_path)
+    (tmp_path / "models").mkdir()
+    fake_results(tmp_path / "back", b"the model's bytes")
+    gc.main(["collect", str(tmp_path / "back")])
+    shipped = tmp_path / "models" / "fer_vgg_bn_wide_gpu.keras"
+    assert shipped.read_bytes() == b"the model's bytes"
+    record = json.loads(shipped.with_suffix(".json").read_text())
+    assert record["validation_accuracy"] == record["candidates_on_validation"]["paper_wide"]["accuracy"] == 0.70
+    assert record["accuracy"] == record["test_accuracy"] == 0.70 and record["training_minutes"] == 5.0
+    assert record["test"]["macro_f1"] == 0.68 and record["test_time_augmentation"]["chosen_on_validation"] == "flip"
+    assert course_model.recorded_validation(shipped) == (0.70, ("fer2013-folders", 2871, 42))
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert row == (
+        "| `vgg_bn_wide`: the gpu recipe's winner, shipped | `models/fer_vgg_bn_wide_gpu.keras` | "
+        "`paper_wide` profile, 120 epochs | 70.0 % | **70.0 %** | 70.0 % | 0.68 | 5.0 min |"
+    )
+
+
+def test_collect_refuses_parts_that_do_not_add_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(gc, "ROOT", tmp_path)
+    (tmp_path / "models").mkdir()
+    fake_results(tmp_path / "back", b"the model's bytes")
+    (tmp_path / "back" / "model.keras.part0").write_bytes(b"truncated")
+    with pytest.raises(SystemExit, match="do not add up"):
+        gc.main(["collect", str(tmp_path / "back")])
+    assert not list((tmp_path / "models").iterdir())
