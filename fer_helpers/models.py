@@ -107,12 +107,18 @@ MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "baseline": build_baseline,
     "vgg_bn": build_vgg_bn,
     "vgg_bn_wide": build_vgg_bn_wide,
+}
+"""The course's models (notebooks 03 and 06 show each one; ``fer-train --model`` offers them)."""
+EXPERIMENT_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "vgg_bn_paper": build_vgg_bn_paper,
 }
+"""Models built only for experiments (``benchmarks/gpu_candidates.py``): too big to ship or to show in a lesson."""
 
 
 def build_model(name: str, dropout: float | None = None) -> keras.Model:
-    """Return a fresh, uncompiled model by name (one of :data:`MODEL_BUILDERS`); ``dropout`` None keeps its default."""
-    if name not in MODEL_BUILDERS:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODEL_BUILDERS)}.")
-    return MODEL_BUILDERS[name]() if dropout is None else MODEL_BUILDERS[name](dropout=dropout)
+    """Return a fresh, uncompiled model by name (one of :data:`MODEL_BUILDERS` or :data:`EXPERIMENT_BUILDERS`);
+    ``dropout`` None keeps its default."""
+    builders = {**MODEL_BUILDERS, **EXPERIMENT_BUILDERS}
+    if name not in builders:
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(builders)}.")
+    return builders[name]() if dropout is None else builders[name](dropout=dropout)
