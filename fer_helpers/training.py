@@ -137,7 +137,8 @@ def budgeted_schedule(
 def plateau_callbacks(profile: Profile, validate: bool) -> list[keras.callbacks.Callback]:
     """Return ``[ReduceLROnPlateau]`` on validation accuracy for a ``plateau`` profile with validation, else ``[]``.
 
-    Without validation faces (a refit) there is nothing to watch: the rate stays at its base value.
+    Without validation faces (a refit) there is nothing to watch: the rate stays at its base value. A resumed run
+    keeps its lowered rate (the optimizer's state is in the backup) but counts the epochs without progress afresh.
     """
     if profile.schedule != "plateau" or not validate:
         return []
