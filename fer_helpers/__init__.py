@@ -7,7 +7,7 @@ Which notebook uses which module (each notebook writes the code it teaches first
 - 02 augmentation: ``augmentation``, ``pipeline``
 - 03 model building: ``models``
 - 04 training: ``profiles``, ``training``, ``experiment`` (train, evaluate and record in one call), ``colab_drive``
-- 05 evaluation: ``course_model``, ``evaluation``, ``recorded_metrics``
+- 05 evaluation: ``course_model``, ``evaluation`` (test-time augmentation too), ``ensemble``, ``recorded_metrics``
 - 06 Grad-CAM: ``gradcam``
 - 07 your own photo: ``photos``, ``face_detection``, ``face_prediction``, ``drawing``, ``export``
 - 08 transfer learning: ``transfer``
