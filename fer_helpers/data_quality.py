@@ -96,12 +96,23 @@ def cross_split_indices(groups: list[DuplicateGroup], split: str) -> np.ndarray:
 
 
 def face_brightness_contrast(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(brightness, contrast)`` per face: the mean and the standard deviation of its pixels (0-255)."""
-    flat = np.asarray(images).reshape(len(images), -1)
-    chunks = [flat[start : start + 4096].astype(np.float64) for start in range(0, len(flat), 4096)]  # bounded memory
-    if not chunks:
+    """Return ``(brightness, contrast)`` per face: the mean and the standard deviation of its pixels (0-255).
+
+    Works from the sums of the pixels and of their squares, a few thousand faces at a time (bounded memory). For
+    integer pixels the sums are exact integers, which is several times faster on FER2013 than floating-point passes.
+    """
+    if not len(images):
         return np.zeros(0), np.zeros(0)
-    return np.concatenate([c.mean(axis=1) for c in chunks]), np.concatenate([c.std(axis=1) for c in chunks])
+    flat = np.asarray(images).reshape(len(images), -1)
+    exact = np.int64 if np.issubdtype(flat.dtype, np.integer) else np.float64
+    sums, squares = [], []
+    for start in range(0, len(flat), 4096):
+        chunk = flat[start : start + 4096].astype(exact)
+        sums.append(chunk.sum(axis=1))
+        squares.append(np.einsum("ij,ij->i", chunk, chunk))
+    brightness = np.concatenate(sums) / flat.shape[1]
+    variance = np.concatenate(squares) / flat.shape[1] - brightness**2
+    return brightness, np.sqrt(np.maximum(variance, 0.0))  # clip rounding below zero (flat float faces)
 
 
 def find_near_blank(images: np.ndarray, std_threshold: float = NEAR_BLANK_STD) -> np.ndarray:

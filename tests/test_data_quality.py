@@ -109,6 +109,20 @@ def test_face_brightness_contrast_values() -> None:
     np.testing.assert_allclose(contrast, [0.0, 127.5])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_face_brightness_contrast_match_numpy_across_chunks(dtype) -> None:
+    faces = np.random.default_rng(7).integers(0, 256, (4100, 6, 6)).astype(dtype)  # more faces than one chunk
+    faces[5] = 17  # flat: contrast exactly 0
+    if dtype == np.float32:
+        faces[6] += 0.25  # pixels between the integers
+    brightness, contrast = face_brightness_contrast(faces)
+    flat = faces.reshape(len(faces), -1).astype(np.float64)
+    np.testing.assert_allclose(brightness, flat.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(contrast, flat.std(axis=1), rtol=1e-9, atol=1e-9)
+    assert contrast[5] == 0.0
+    assert face_brightness_contrast(faces[:0])[0].shape == (0,)
+
+
 def test_mean_faces_shape_values_and_empty_class() -> None:
     images = np.zeros((3, 48, 48), np.uint8)
     images[0] = 10
