@@ -58,8 +58,9 @@ def build_vgg_bn(
 ) -> keras.Model:
     """Return a batch-norm VGG-style CNN: blocks of conv-BN-ReLU + max-pool, global average pooling, dropout, dense.
 
-    The default is sized for 2 CPU cores (one conv at full 48x48 resolution, where convs are
-    most expensive); :func:`build_vgg_bn_wide` doubles the width for a GPU.
+    The default is sized for 2 CPU cores: the blocks halve the resolution and double the channels, so blocks 2-4
+    cost the same; block 1 keeps a single conv at full 48x48 resolution, where a second one (32 to 32 channels)
+    would cost two-thirds of a later block. :func:`build_vgg_bn_wide` doubles the width for a GPU.
     """
     inputs, x = _inputs()
     for b, (filters, convs) in enumerate(zip(widths, convs_per_block), start=1):
