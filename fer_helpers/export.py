@@ -33,10 +33,18 @@ def convert_to_tflite(model: keras.Model, quantize: bool = False) -> bytes:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return run_converter(converter)
+
+
+def run_converter(converter) -> bytes:
+    """Return the flatbuffer of a configured ``tf.lite.TFLiteConverter``, without the converter's chatter."""
+    import tensorflow as tf
+
     logger, level = tf.get_logger(), tf.get_logger().level
     logger.setLevel("ERROR")  # hide "Assets written to <temporary folder>"
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the converter prints every captured variable
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # it prints every captured variable
+            warnings.simplefilter("ignore")  # integer inputs: "Statistics for quantized inputs were expected"
             return converter.convert()
     finally:
         logger.setLevel(level)
@@ -99,13 +107,37 @@ def _set_batch_size(interpreter, batch: int) -> None:
         interpreter.allocate_tensors()
 
 
+def _to_input_type(x: np.ndarray, detail: dict) -> np.ndarray:
+    """Return float ``x`` in the input tensor's type: as it is for a float input, quantized for an integer one."""
+    dtype = np.dtype(detail["dtype"])
+    if np.issubdtype(dtype, np.floating):
+        return x.astype(dtype)
+    scale, zero_point = detail["quantization"]  # real value = scale * (integer - zero_point)
+    limits = np.iinfo(dtype)
+    return np.clip(np.round(x / scale + zero_point), limits.min, limits.max).astype(dtype)
+
+
+def _from_output_type(y: np.ndarray, detail: dict) -> np.ndarray:
+    """Return the output tensor as float64 probabilities, dequantized when it is an integer tensor."""
+    if np.issubdtype(np.dtype(detail["dtype"]), np.floating):
+        return np.array(y, dtype=np.float64)
+    scale, zero_point = detail["quantization"]
+    return (np.asarray(y, dtype=np.float64) - zero_point) * scale
+
+
 def tflite_predict(interpreter, faces: np.ndarray) -> np.ndarray:
-    """Return class probabilities (N, 7) from a TFLite interpreter for uint8 faces (N, 48, 48)."""
+    """Return class probabilities (N, 7) from a TFLite interpreter for uint8 faces (N, 48, 48).
+
+    Works for float models and for fully integer ones (int8 or uint8 input and output): the faces are quantized
+    with the input's scale and zero point, and the output is dequantized.
+    """
     x = as_model_input(faces)
     _set_batch_size(interpreter, len(x))
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], _to_input_type(x, detail))
     interpreter.invoke()
-    return np.array(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), dtype=np.float64)
+    output = interpreter.get_output_details()[0]
+    return _from_output_type(interpreter.get_tensor(output["index"]), output)
 
 
 def agreement_rate(probs_a: np.ndarray, probs_b: np.ndarray) -> float:
@@ -145,8 +177,8 @@ def keras_latency_ms(model: keras.Model, face: np.ndarray, runs: int = 50) -> fl
 
 def tflite_latency_ms(interpreter, face: np.ndarray, runs: int = 50) -> float:
     """Return the median time in ms for the TFLite interpreter to classify one uint8 face (48, 48)."""
-    x = as_model_input(face[None])
     _set_batch_size(interpreter, 1)
+    x = _to_input_type(as_model_input(face[None]), interpreter.get_input_details()[0])
     index = interpreter.get_input_details()[0]["index"]
     output = interpreter.get_output_details()[0]["index"]
 

@@ -55,17 +55,36 @@ def overlay_heatmap(face: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) 
 
 
 def gradcam_batch(
-    model: keras.Model, faces: np.ndarray, class_indices=None, layer_name: str | None = None
+    model: keras.Model,
+    faces: np.ndarray,
+    class_indices=None,
+    layer_name: str | None = None,
+    batch_size: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(heatmaps, probabilities)`` for uint8 faces (N, 48, 48) in one forward and one backward pass.
+    """Return ``(heatmaps, probabilities)`` for uint8 faces (N, 48, 48), one forward and one backward pass per batch.
 
     ``heatmaps`` (N, h, w) in [0, 1] equal :func:`gradcam_heatmap` face by face: in inference mode every
     face's score depends on that face alone, so the gradient of the summed scores holds each face's own
     gradients. ``class_indices`` (N,) default to the predicted classes; ``probabilities`` are (N, 7).
+    More than ``batch_size`` faces are explained ``batch_size`` at a time, so that a whole test split fits in memory.
     """
+    faces = np.asarray(faces)
+    if len(faces) > batch_size:
+        classes = None if class_indices is None else np.asarray(class_indices).reshape(-1)
+        parts = [
+            gradcam_batch(
+                model,
+                faces[i : i + batch_size],
+                None if classes is None else classes[i : i + batch_size],
+                layer_name,
+                batch_size,
+            )
+            for i in range(0, len(faces), batch_size)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     layer = model.get_layer(layer_name or gradcam_layer_name(model))
     grad_model = keras.Model(model.inputs, [layer.output, model.output])
-    x = tf.convert_to_tensor(as_model_input(np.asarray(faces)))
+    x = tf.convert_to_tensor(as_model_input(faces))
     with tf.GradientTape() as tape:
         feature_maps, probs = grad_model(x, training=False)
         if class_indices is None:

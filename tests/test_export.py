@@ -14,6 +14,7 @@ from fer_helpers.export import (
     compare_keras_tflite,
     load_tflite,
     median_latency_ms,
+    run_converter,
     save_tflite,
     tflite_predict,
 )
@@ -87,3 +88,22 @@ def test_median_latency_counts_only_timed_runs():
     calls = []
     assert median_latency_ms(lambda: calls.append(1), runs=7, warmup=2) >= 0
     assert len(calls) == 9
+
+
+def test_fully_integer_copy_takes_uint8_faces_and_gives_probabilities(model, faces, tmp_path):
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([face[None, ..., None].astype("float32")] for face in faces)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.uint8
+    path = tmp_path / "model_full_int8.tflite"
+    path.write_bytes(run_converter(converter))
+    interpreter = load_tflite(path)
+    assert interpreter.get_input_details()[0]["dtype"] == np.uint8
+    probs = tflite_predict(interpreter, faces)
+    assert probs.shape == (len(faces), 7)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=0.03)  # 8-bit outputs: steps of 1/256
+    np.testing.assert_allclose(probs, predict_probabilities(model, faces), atol=0.05)
+    assert compare_keras_tflite(model, path, faces, runs=2).tflite_ms > 0

@@ -64,6 +64,7 @@ def test_one_training_step_changes_the_head_and_saves(faces, tmp_path):
 def test_plans():
     smoke = transfer_plan("smoke")
     assert smoke.weights is None and smoke.max_train_faces  # CI: no download, a tiny batch
+    assert smoke.fine_tune_layers and transfer_plan("gpu").fine_tune_layers is None  # CI: a few layers; GPU: all
     for name in ("cpu", "gpu"):
         plan = transfer_plan(name)
         assert plan.weights == "imagenet" and plan.max_train_faces is None
