@@ -36,34 +36,13 @@ def convert_to_tflite(model: keras.Model, quantize: bool = False) -> bytes:
     return run_converter(converter)
 
 
-def run_converter(converter) -> bytes:
-    """Return the flatbuffer of a configured ``tf.lite.TFLiteConverter``, without the converter's chatter."""
-    import tensorflow as tf
-
-    logger, level = tf.get_logger(), tf.get_logger().level
-    logger.setLevel("ERROR")  # hide "Assets written to <temporary folder>"
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # it prints every captured variable
-            warnings.simplefilter("ignore")  # integer inputs: "Statistics for quantized inputs were expected"
-            return converter.convert()
-    finally:
-        logger.setLevel(level)
-
-
-def save_tflite(model: keras.Model, path: str | Path, quantize: bool = False) -> Path:
-    """Write ``model`` as a ``.tflite`` file at ``path`` (creating folders) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(convert_to_tflite(model, quantize=quantize))
-    return path
-
-
 @contextlib.contextmanager
 def _native_stderr_silenced():
     """Send what C++ code writes to the process's stderr to /dev/null inside the block (Python's own is kept).
 
     TFLite announces "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." there when the interpreter
-    allocates its tensors: in a notebook that line would show as a red error.
+    allocates its tensors, and the converter "fully_quantize: 0, ..." when it quantizes: in a notebook such lines
+    would show as red errors.
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -74,6 +53,28 @@ def _native_stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def run_converter(converter) -> bytes:
+    """Return the flatbuffer of a configured ``tf.lite.TFLiteConverter``, without the converter's chatter."""
+    import tensorflow as tf
+
+    logger, level = tf.get_logger(), tf.get_logger().level
+    logger.setLevel("ERROR")  # hide "Assets written to <temporary folder>"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _native_stderr_silenced():
+            warnings.simplefilter("ignore")  # integer inputs: "Statistics for quantized inputs were expected"
+            return converter.convert()  # (redirect_stdout: it prints every captured variable)
+    finally:
+        logger.setLevel(level)
+
+
+def save_tflite(model: keras.Model, path: str | Path, quantize: bool = False) -> Path:
+    """Write ``model`` as a ``.tflite`` file at ``path`` (creating folders) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(convert_to_tflite(model, quantize=quantize))
+    return path
 
 
 def load_tflite(model: str | Path | bytes):

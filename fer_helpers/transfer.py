@@ -94,12 +94,18 @@ def compile_transfer(
     model: keras.Model,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
     weight_decay: float = 1e-4,
+    run_eagerly: bool = False,
 ) -> keras.Model:
-    """Compile ``model`` with AdamW, sparse cross-entropy and accuracy; recompile after changing what is trainable."""
+    """Compile ``model`` with AdamW, sparse cross-entropy and accuracy; recompile after changing what is trainable.
+
+    ``run_eagerly`` skips tracing the train and test steps into graphs: slower per step, but for a run of one or two
+    steps (the smoke plan) tracing a backbone of a hundred layers costs more than it saves.
+    """
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        run_eagerly=run_eagerly,
     )
     return model
 
@@ -125,6 +131,8 @@ class TransferPlan:
     batch_size: int
     max_train_faces: int | None
     """Train on only this many faces (the smoke check); None: all."""
+    run_eagerly: bool = False
+    """Train without tracing graphs (see :func:`compile_transfer`): only for the smoke check's single steps."""
 
     def to_dict(self) -> dict:
         """Return the plan as a plain dict."""
@@ -137,8 +145,9 @@ def transfer_plan(profile_name: str | None = None, backbone: str = "mobilenet_v3
 
     name = get_profile(profile_name).name
     if name == "smoke":  # CI: no internet for the ImageNet weights, seconds of CPU; checks only that the code runs
-        # Stage 2 unfreezes only the top 20 layers: differentiating the whole backbone triples the step's set-up time.
-        return TransferPlan(name, backbone, None, 1, 1, 1e-3, 1e-4, 20, 16, 16)
+        # One step per stage, run eagerly and (stage 2) on the top 20 layers only: tracing the whole backbone's
+        # train step into a graph would take longer than the step itself.
+        return TransferPlan(name, backbone, None, 1, 1, 1e-3, 1e-4, 20, 16, 16, run_eagerly=True)
     if name == "cpu":
         return TransferPlan(name, backbone, "imagenet", 1, 2, 1e-3, 1e-4, 60, 64, None)
     return TransferPlan(name, backbone, "imagenet", 3, 12, 1e-3, 1e-4, None, 64, None)

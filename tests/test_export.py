@@ -107,3 +107,14 @@ def test_fully_integer_copy_takes_uint8_faces_and_gives_probabilities(model, fac
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=0.03)  # 8-bit outputs: steps of 1/256
     np.testing.assert_allclose(probs, predict_probabilities(model, faces), atol=0.05)
     assert compare_keras_tflite(model, path, faces, runs=2).tflite_ms > 0
+
+
+def test_native_stderr_is_hidden_inside_the_block_only(capfd):
+    import os
+
+    from fer_helpers.export import _native_stderr_silenced
+
+    with _native_stderr_silenced():
+        os.write(2, b"native stderr\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"

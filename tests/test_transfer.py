@@ -49,6 +49,17 @@ def test_unfreezing_keeps_batch_norm_frozen():
     assert batch_norms and not any(layer.trainable for layer in batch_norms)
 
 
+def test_an_eager_step_trains_the_head_like_a_traced_one(faces):
+    steps = []
+    for eager in (False, True):
+        keras.utils.set_random_seed(5)
+        model = compile_transfer(build_transfer_model(weights=None), learning_rate=1e-2, run_eagerly=eager)
+        assert model.run_eagerly == eager
+        model.fit(faces[..., None].astype("float32"), np.arange(8) % 7, batch_size=8, epochs=1, verbose=0)
+        steps.append(model.get_layer("logits").get_weights()[0])
+    np.testing.assert_allclose(steps[0], steps[1], atol=1e-4)
+
+
 def test_one_training_step_changes_the_head_and_saves(faces, tmp_path):
     model = compile_transfer(build_transfer_model(weights=None), learning_rate=1e-2)
     frozen_before = [w.copy() for w in backbone_of(model).get_weights()]
@@ -65,6 +76,7 @@ def test_plans():
     smoke = transfer_plan("smoke")
     assert smoke.weights is None and smoke.max_train_faces  # CI: no download, a tiny batch
     assert smoke.fine_tune_layers and transfer_plan("gpu").fine_tune_layers is None  # CI: a few layers; GPU: all
+    assert smoke.run_eagerly and not transfer_plan("gpu").run_eagerly and not transfer_plan("cpu").run_eagerly
     for name in ("cpu", "gpu"):
         plan = transfer_plan(name)
         assert plan.weights == "imagenet" and plan.max_train_faces is None
