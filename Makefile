@@ -31,6 +31,7 @@ lint: $(STAMP)
 benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/training_throughput.py
 	$(BIN)/python benchmarks/inference_latency.py
+	$(BIN)/python benchmarks/video_throughput.py
 
 clean-venv:
 	rm -rf $(VENV)

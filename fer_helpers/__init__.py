@@ -7,14 +7,17 @@ Which notebook uses which module (each notebook writes the code it teaches first
 - 02 augmentation: ``augmentation``, ``pipeline``
 - 03 model building: ``models``
 - 04 training: ``profiles``, ``training``, ``experiment`` (train, evaluate and record in one call), ``colab_drive``
-- 05 evaluation: ``course_model``, ``evaluation``, ``recorded_metrics``
+- 05 evaluation: ``course_model``, ``evaluation`` (test-time augmentation too), ``ensemble``, ``recorded_metrics``
 - 06 Grad-CAM: ``gradcam``
 - 07 your own photo: ``photos``, ``face_detection``, ``face_prediction``, ``drawing``, ``export``
 - 08 transfer learning: ``transfer``
+- 09 video and webcam: ``video`` (files in and out), ``tracking``, ``classifiers``, ``video_analysis``,
+  ``demo_video``, ``webcam``
+- 10 limits and responsible use: ``calibration`` (ECE, temperature scaling, "not sure" thresholds)
 
 Every notebook starts with ``notebook_setup``. The console scripts live in ``cli`` (``fer-train``,
-``fer-evaluate``) and ``predict_cli`` (``fer-predict``), with ``console`` for what they share. ``model_files``
-loads saved models, ``provenance`` records what produced a model or a metric, ``locate`` finds the data.
+``fer-evaluate``) and ``predict_cli`` (``fer-predict``, photos and videos), with ``console`` for what they share.
+``model_files`` loads saved models, ``provenance`` records what produced a model or a metric, ``locate`` finds the data.
 """
 
 __version__ = "0.1.0"

@@ -101,30 +101,52 @@ def train_main(args: argparse.Namespace) -> int:
 
 def evaluate_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-evaluate``."""
+    from fer_helpers.evaluation import TTA_MODES
+
     parser = argparse.ArgumentParser(
         prog="fer-evaluate", description="Evaluate a saved model on DATA/test/<class>/* and print the per-class report."
     )
-    parser.add_argument("--model", required=True, help="a .keras model file (for example models/fer_vgg_bn_cpu.keras)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        help="a .keras model file (for example models/fer_vgg_bn_cpu.keras); "
+        "give --model more than once to average the models' probabilities (an ensemble)",
+    )
     parser.add_argument("--data", required=True, help="folder holding test/<class>/* (Kaggle layout)")
-    parser.add_argument("--tta", action="store_true", help="average predictions with the mirrored faces")
+    parser.add_argument(
+        "--tta",
+        nargs="?",
+        const="flip",
+        default="none",
+        choices=TTA_MODES,
+        help="test-time augmentation: --tta alone or --tta flip averages each face with its mirror; --tta ten-crop "
+        "averages ten crops (corners, centre and their mirrors)",
+    )
     parser.add_argument("--json", type=Path, help="write the metrics to this JSON file")
     return parser
 
 
 def evaluate_main(args: argparse.Namespace) -> int:
     """Run ``fer-evaluate``."""
+    from fer_helpers.ensemble import evaluate_ensemble
     from fer_helpers.evaluation import evaluate_model, format_report
     from fer_helpers.folder_layout import load_split
     from fer_helpers.model_files import load_trained_model
     from fer_helpers.provenance import write_json
 
-    model = load_trained_model(args.model)
+    models = [load_trained_model(path) for path in args.model]
     data = Path(args.data)
     if not (data / "test").is_dir():
         raise FERDataError(f"{data} has no test/ folder; expected {data}/test/<class>/*.jpg (Kaggle layout).")
     faces = load_split(data, "test")
-    metrics = evaluate_model(model, faces, tta=args.tta)
-    metrics.update(model=str(args.model), data=str(data))
+    if len(models) == 1:
+        metrics = evaluate_model(models[0], faces, tta=args.tta)
+        metrics.update(model=args.model[0], data=str(data))
+    else:
+        print(f"Ensemble of {len(models)} models (probabilities averaged): {', '.join(args.model)}")
+        metrics = evaluate_ensemble(models, faces, tta=args.tta)
+        metrics.update(model=list(args.model), data=str(data))
     print(format_report(metrics))
     if args.json:
         write_json(metrics, args.json)

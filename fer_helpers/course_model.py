@@ -1,11 +1,15 @@
 """The model a notebook or command uses by default: the one notebook 04 trained, else the course's shipped one.
 
-When neither exists (a fresh clone without ``models/``), :func:`load_course_model` trains a quick ``smoke``
-model with notebook 04's code path, and says so, so that notebooks 05-07 still run.
+The course ships the ``cpu`` recipe's model, and may ship a ``gpu`` recipe's model beside it
+(``models/fer_*_gpu.keras``); the default is the one with the higher validation accuracy recorded in its JSON
+(:func:`best_shipped_model`). When no model exists (a fresh clone without ``models/``),
+:func:`load_course_model` trains a quick ``smoke`` model with notebook 04's code path, and says so, so that
+notebooks 05-07 still run.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,15 +19,56 @@ if TYPE_CHECKING:  # imported lazily below: finding a model file should not star
     import keras
 
 SHIPPED_MODEL = Path("models") / "fer_vgg_bn_cpu.keras"
-"""The course's shipped model (trained by ``fer-train --profile cpu`` on FER2013), relative to the project root."""
+"""The course's shipped cpu model (trained by ``fer-train --profile cpu`` on FER2013), relative to the project root."""
+GPU_MODEL_PATTERN = "fer_*_gpu.keras"
+"""Shipped models of the gpu recipe, in ``models/`` (named after their architecture, e.g. ``fer_vgg_bn_gpu.keras``)."""
 NOTEBOOK_RUN_DIR = Path("runs") / "notebook04"
 """Where notebook 04 saves its run, relative to the project root."""
 SMOKE_FALLBACK_NOTE = "a smoke-profile model trained just now, because no trained model was found"
 
 
+def recorded_validation(model_path: Path) -> tuple[float, tuple] | None:
+    """Return ``(validation accuracy, split)`` from the JSON beside a shipped model, or None if it records none.
+
+    ``split`` (data source, number of validation faces, seed) tells whether two models were validated on the
+    same faces, without which their accuracies cannot be compared.
+    """
+    meta_path = model_path.with_suffix(".json")
+    if not meta_path.is_file():
+        return None
+    meta = json.loads(meta_path.read_text())
+    accuracy = meta.get("validation_accuracy")
+    if accuracy is None:
+        return None
+    data, training = meta.get("data", {}), meta.get("training", {})
+    return float(accuracy), (data.get("source"), data.get("val_images"), training.get("seed"))
+
+
+def best_shipped_model(models_dir: Path) -> Path:
+    """Return the model in ``models_dir`` to use by default: the cpu model, unless a gpu model's JSON records a
+    strictly higher validation accuracy on the same validation split (then the best such gpu model).
+
+    Without the cpu model, the first gpu model stands in for it; with neither, the cpu model's path is returned
+    all the same (absent in a pip-installed package).
+    """
+    best = models_dir / SHIPPED_MODEL.name
+    best_record = recorded_validation(best) if best.is_file() else None
+    for candidate in sorted(models_dir.glob(GPU_MODEL_PATTERN)):
+        record = recorded_validation(candidate)
+        if not best.is_file() or _beats(record, best_record):
+            best, best_record = candidate, record
+    return best
+
+
+def _beats(record: tuple[float, tuple] | None, incumbent: tuple[float, tuple] | None) -> bool:
+    """Return True if ``record`` has a strictly higher validation accuracy than ``incumbent`` on the same split."""
+    return record is not None and incumbent is not None and record[1] == incumbent[1] and record[0] > incumbent[0]
+
+
 def shipped_model_path() -> Path:
-    """Return the absolute path of the shipped model (it may be absent in a pip-installed package)."""
-    return project_root() / SHIPPED_MODEL
+    """Return the absolute path of the default shipped model (:func:`best_shipped_model`; it may be absent in a
+    pip-installed package)."""
+    return best_shipped_model(project_root() / SHIPPED_MODEL.parent)
 
 
 def find_course_model() -> tuple[Path | None, str]:

@@ -1,14 +1,24 @@
-"""Evaluate a model on a split: loss, accuracy, flip test-time augmentation, per-class report, confusion matrix."""
+"""Evaluate a model on a split: loss, accuracy, test-time augmentation (flip, ten crops), per-class report, confusion
+matrix."""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+from keras import ops
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, log_loss
 
 from fer_helpers.classes import CLASS_NAMES, NUM_CLASSES
 from fer_helpers.imageset import ImageSet
 from fer_helpers.pipeline import as_model_input
+
+TTA_MODES = ("none", "flip", "ten-crop")
+"""Test-time augmentation: none; the face and its mirror; ten crops (4 corners + centre, and their mirrors)."""
+TTA_LABELS = {"none": "no TTA", "flip": "flip TTA", "ten-crop": "ten-crop TTA"}
+TEN_CROP_SIZE = 44
+"""Side in pixels of each of the ten crops, resized back to 48x48 since the models take whole faces. 44 (a 1.09x
+zoom, inside the course's training zoom of up to 1.1x) against 40 (the published recipe's crop, a 1.2x zoom):
+chosen on the shipped cpu model's validation split (docs/results.md, "Test-time augmentation")."""
 
 
 def predict_probabilities(
@@ -20,6 +30,49 @@ def predict_probabilities(
     if tta:
         probs = (probs + model.predict(x[:, :, ::-1, :], batch_size=batch_size, verbose=0)) / 2
     return np.asarray(probs, dtype=np.float64)
+
+
+def tta_mode(tta: bool | str | None) -> str:
+    """Return the :data:`TTA_MODES` name for ``tta``: True means ``"flip"`` (the older flag), False or None "none"."""
+    if tta is None or isinstance(tta, bool):
+        return "flip" if tta else "none"
+    if tta not in TTA_MODES:
+        raise ValueError(f"Unknown test-time augmentation {tta!r}; choose one of {', '.join(TTA_MODES)}.")
+    return tta
+
+
+def ten_crop_views(images: np.ndarray, crop_size: int = TEN_CROP_SIZE) -> list[np.ndarray]:
+    """Return ten float32 views (N, 48, 48) of faces (N, 48, 48): corner and centre crops and their mirrors.
+
+    Each ``crop_size`` crop is resized back to the full size (bilinear), since the models take whole faces.
+    """
+    size = images.shape[1]
+    if not 0 < crop_size <= size:
+        raise ValueError(f"crop_size must lie in 1..{size}, not {crop_size}.")
+    far, middle = size - crop_size, (size - crop_size) // 2
+    corners = [(0, 0), (0, far), (far, 0), (far, far), (middle, middle)]
+    views = []
+    for top, left in corners:
+        crop = images[:, top : top + crop_size, left : left + crop_size, None].astype("float32")
+        resized = np.asarray(ops.convert_to_numpy(ops.image.resize(crop, (size, size), interpolation="bilinear")))
+        views += [resized[..., 0], resized[:, :, ::-1, 0]]
+    return views
+
+
+def predict_with_tta(
+    model: keras.Model,
+    images: np.ndarray,
+    tta: bool | str = "none",
+    batch_size: int = 256,
+    crop_size: int = TEN_CROP_SIZE,
+) -> np.ndarray:
+    """Return class probabilities (N, 7) averaged over the views that ``tta`` names (see :func:`tta_mode`);
+    ``crop_size`` is the side of the ten crops."""
+    mode = tta_mode(tta)
+    if mode != "ten-crop":
+        return predict_probabilities(model, images, tta=mode == "flip", batch_size=batch_size)
+    views = ten_crop_views(images, crop_size)
+    return np.mean([predict_probabilities(model, view, batch_size=batch_size) for view in views], axis=0)
 
 
 def metrics_from_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict[str, object]:
@@ -42,11 +95,24 @@ def metrics_from_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict[st
     }
 
 
-def evaluate_model(model: keras.Model, faces: ImageSet, tta: bool = False) -> dict[str, object]:
-    """Return :func:`metrics_from_probabilities` for ``model`` on ``faces`` (flip TTA if asked)."""
-    metrics = metrics_from_probabilities(faces.labels, predict_probabilities(model, faces.images, tta=tta))
-    metrics["tta"] = tta
+def evaluate_model(model: keras.Model, faces: ImageSet, tta: bool | str = False) -> dict[str, object]:
+    """Return :func:`metrics_from_probabilities` for ``model`` on ``faces``, with the test-time augmentation ``tta``
+    (a :data:`TTA_MODES` name, or True for flip); ``tta`` in the result says whether any was used, ``tta_mode`` which.
+    """
+    mode = tta_mode(tta)
+    metrics = metrics_from_probabilities(faces.labels, predict_with_tta(model, faces.images, mode))
+    metrics.update(tta=mode != "none", tta_mode=mode)
     return metrics
+
+
+def choose_tta(
+    model: keras.Model, val: ImageSet, modes: tuple[str, ...] = TTA_MODES
+) -> tuple[str, dict[str, dict[str, object]]]:
+    """Return ``(mode, metrics by mode)``: the ``modes`` (cheapest first) scored on the validation faces ``val``,
+    and the one with the most faces right; a tie keeps the cheaper one. Never pass test faces here."""
+    scored = {mode: evaluate_model(model, val, tta=mode) for mode in modes}
+    best = max(modes, key=lambda mode: (round(scored[mode]["accuracy"] * len(val)), -modes.index(mode)))
+    return best, scored
 
 
 def most_confused_pairs(confusion: np.ndarray | list, top: int = 5) -> list[tuple[str, str, int]]:
@@ -61,11 +127,17 @@ def most_confused_pairs(confusion: np.ndarray | list, top: int = 5) -> list[tupl
     return sorted(pairs, key=lambda pair: -pair[2])[:top]
 
 
+def _tta_note(metrics: dict[str, object]) -> str:
+    """Return ``", flip TTA"`` (or the mode used) for metrics computed with test-time augmentation, else ``""``."""
+    mode = metrics.get("tta_mode", "flip" if metrics.get("tta") else "none")
+    return "" if mode == "none" else f", {TTA_LABELS[mode]}"
+
+
 def format_report(metrics: dict[str, object]) -> str:
     """Return a readable text block: accuracy, loss and the per-class precision/recall/F1 table."""
     lines = [
         f"accuracy {metrics['accuracy']:.4f}   loss {metrics['loss']:.4f}   macro F1 {metrics['macro_f1']:.4f}"
-        f"   ({metrics['num_images']} faces{', flip TTA' if metrics.get('tta') else ''})",
+        f"   ({metrics['num_images']} faces{_tta_note(metrics)})",
         f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}",
     ]
     for name, row in metrics["per_class"].items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_helpers.dataset import FERData
-from fer_helpers.evaluation import evaluate_model, format_report
+from fer_helpers.evaluation import choose_tta, evaluate_model, format_report
 from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_figure
 from fer_helpers.profiles import Profile
 from fer_helpers.provenance import provenance, write_json
@@ -25,6 +25,17 @@ class ExperimentResult:
     metrics: dict
     model_path: Path
     metrics_path: Path
+
+
+def ten_crop_metrics(model, data: FERData) -> dict:
+    """Return test metrics with ten-crop TTA and, given validation faces, their accuracy with each TTA mode and the
+    mode chosen on them (``evaluation.choose_tta``): the choice uses validation faces only."""
+    test = evaluate_model(model, data.test, tta="ten-crop")
+    result = {"accuracy_ten_crop": test["accuracy"], "test_ten_crop": test}
+    if len(data.val):
+        chosen, scored = choose_tta(model, data.val)
+        result["validation_tta"] = {"chosen": chosen, **{mode: m["accuracy"] for mode, m in scored.items()}}
+    return result
 
 
 def train_and_evaluate(
@@ -95,6 +106,8 @@ def train_and_evaluate(
         "test_tta": test_tta,
         "provenance": origin,
     }
+    if profile.ten_crop_tta:
+        metrics.update(ten_crop_metrics(run.model, data))
     metrics_path = write_json(metrics, out_dir / METRICS_FILE)
     save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / "confusion_matrix.png")
     save_figure(plot_learning_curves(run.history), out_dir / "learning_curves.png")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -48,6 +50,24 @@ def save_tflite(model: keras.Model, path: str | Path, quantize: bool = False) ->
     return path
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send what C++ code writes to the process's stderr to /dev/null inside the block (Python's own is kept).
+
+    TFLite announces "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." there when the interpreter
+    allocates its tensors: in a notebook that line would show as a red error.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def load_tflite(model: str | Path | bytes):
     """Return a ready TFLite interpreter for a ``.tflite`` path or flatbuffer bytes (LiteRT's if installed)."""
     try:
@@ -66,7 +86,8 @@ def load_tflite(model: str | Path | bytes):
         except ValueError as err:
             what = model if "model_path" in source else "the given bytes"
             raise ModelFileError(f"Cannot load {what} as a TFLite model ({err}).") from err
-    interpreter.allocate_tensors()
+    with _native_stderr_silenced():
+        interpreter.allocate_tensors()
     return interpreter
 
 

@@ -38,11 +38,16 @@ class Box(NamedTuple):
     h: int
 
 
-def box_iou(a: Box, b: Box) -> float:
-    """Return the intersection over union of two boxes (0: apart, 1: identical)."""
+def box_intersection(a: Box, b: Box) -> int:
+    """Return the area (pixels) that two boxes share."""
     ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
     iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
+    return ix * iy
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Return the intersection over union of two boxes (0: apart, 1: identical)."""
+    inter = box_intersection(a, b)
     union = a.w * a.h + b.w * b.h - inter
     return inter / union if union else 0.0
 
@@ -122,3 +127,16 @@ def crop_face(photo: np.ndarray, box: Box, margin: float = FACE_MARGIN, size: in
     square = gray[y0 + pad : y1 + pad, x0 + pad : x1 + pad]
     interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(square, (size, size), interpolation=interpolation)
+
+
+def drop_nested_boxes(boxes: Sequence[Box], inside: float = 0.5) -> list[Box]:
+    """Return ``boxes`` without those lying mostly (``inside`` of their area) within a larger box.
+
+    On big faces Haar sometimes also reports a part of the face (an eye and a brow) as a small face of its own;
+    in a video that small box would become a second, short-lived face.
+    """
+    kept: list[Box] = []
+    for box in sorted(boxes, key=lambda b: b.w * b.h, reverse=True):
+        if all(box_intersection(box, big) < inside * box.w * box.h for big in kept):
+            kept.append(box)
+    return sorted(kept)

@@ -41,23 +41,40 @@ def predict_faces(
     boxes: Sequence[Box] | None = None,
     margin: float = FACE_MARGIN,
     tta: bool = False,
+    temperature: float = 1.0,
 ) -> list[FacePrediction]:
-    """Return one :class:`FacePrediction` per box (default: :func:`detect_faces`); [] when there is no face."""
+    """Return one :class:`FacePrediction` per box (default: :func:`detect_faces`); [] when there is no face.
+
+    ``temperature`` rescales the probabilities (:func:`~fer_helpers.calibration.apply_temperature`; 1 changes nothing).
+    """
+    from fer_helpers.calibration import apply_temperature
     from fer_helpers.evaluation import predict_probabilities
 
     boxes = detect_faces(photo) if boxes is None else [Box(*b) for b in boxes]
     if not boxes:
         return []
     faces = np.stack([crop_face(photo, box, margin) for box in boxes])
-    probabilities = predict_probabilities(model, faces, tta=tta)
+    probabilities = apply_temperature(predict_probabilities(model, faces, tta=tta), temperature)
     return [FacePrediction(box, face, probs) for box, face, probs in zip(boxes, faces, probabilities, strict=True)]
 
 
-def describe_prediction(prediction: FacePrediction, source: str = "", index: int = 1) -> str:
-    """Return one line: source, face number, box x,y,w,h, label and confidence (what ``fer-predict`` prints)."""
+def describe_prediction(
+    prediction: FacePrediction, source: str = "", index: int = 1, min_confidence: float = 0.0
+) -> str:
+    """Return one line: source, face number, box x,y,w,h, label and confidence (what ``fer-predict`` prints);
+    below ``min_confidence`` the answer is :func:`not_sure_text` instead of a label."""
     x, y, w, h = prediction.box
     prefix = f"{source}  " if source else ""
-    return f"{prefix}face {index}  box={x},{y},{w},{h}  {prediction.label}  {prediction.confidence:.3f}"
+    answer = f"{prediction.label}  {prediction.confidence:.3f}"
+    if prediction.confidence < min_confidence:
+        answer = not_sure_text(prediction)
+    return f"{prefix}face {index}  box={x},{y},{w},{h}  {answer}"
+
+
+def not_sure_text(prediction: FacePrediction) -> str:
+    """Return the answer for a face the model is not sure about, e.g. "not sure (top two: sad 41 %, neutral 35 %)"."""
+    top_two = ", ".join(f"{name} {100 * p:.0f} %" for name, p in prediction.top(2))
+    return f"not sure (top two: {top_two})"
 
 
 def no_face_message(source: str = "") -> str:

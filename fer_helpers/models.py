@@ -1,4 +1,5 @@
-"""Model builders: the seed's baseline CNN and the improved batch-norm VGG-style CNN (a narrow CPU and a wide GPU size).
+"""Model builders: the seed's baseline CNN, the improved batch-norm VGG-style CNN (a narrow CPU and a wide GPU size),
+and the published FER2013 VGG (Khaireddin and Chen 2021) for the GPU candidates.
 
 Every model takes (48, 48, 1) float faces with pixels 0-255 (it rescales them itself) and
 returns class probabilities in :data:`~fer_helpers.classes.CLASS_NAMES` order.
@@ -81,15 +82,43 @@ def build_vgg_bn_wide(dropout: float = 0.3) -> keras.Model:
     )
 
 
+def build_vgg_bn_paper(dropout: float = 0.2) -> keras.Model:
+    """Return the VGG of Khaireddin and Chen (2021, arXiv:2105.03588) for 48x48 faces: 40 M weights.
+
+    Four stages of two conv-BN-ReLU (64, 128, 256, 512 filters) with max-pooling, then flattened into two
+    4096-wide dense layers, each followed by dropout and ReLU as in their code, and the classifier. They
+    feed 40x40 crops (a 2x2x512 map); on the course's 48x48 faces the map is 3x3x512, so the first dense
+    layer is wider. Its file (160 MB) is too big to ship in the repository: it is a GPU experiment.
+    """
+    inputs, x = _inputs()
+    for b, filters in enumerate((64, 128, 256, 512), start=1):
+        for c in (1, 2):
+            x = _conv_bn_relu(x, filters, f"block{b}_{c}")
+        x = layers.MaxPooling2D(name=f"block{b}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for i in (1, 2):
+        x = layers.Dense(4096, name=f"dense{i}")(x)
+        x = layers.Dropout(dropout, name=f"dropout{i}")(x)
+        x = layers.ReLU(name=f"dense{i}_relu")(x)
+    return keras.Model(inputs, _classifier_head(x), name="vgg_bn_paper")
+
+
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "baseline": build_baseline,
     "vgg_bn": build_vgg_bn,
     "vgg_bn_wide": build_vgg_bn_wide,
 }
+"""The course's models (notebooks 03 and 06 show each one; ``fer-train --model`` offers them)."""
+EXPERIMENT_BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "vgg_bn_paper": build_vgg_bn_paper,
+}
+"""Models built only for experiments (``benchmarks/gpu_candidates.py``): too big to ship or to show in a lesson."""
 
 
 def build_model(name: str, dropout: float | None = None) -> keras.Model:
-    """Return a fresh, uncompiled model by name (one of :data:`MODEL_BUILDERS`); ``dropout`` None keeps its default."""
-    if name not in MODEL_BUILDERS:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODEL_BUILDERS)}.")
-    return MODEL_BUILDERS[name]() if dropout is None else MODEL_BUILDERS[name](dropout=dropout)
+    """Return a fresh, uncompiled model by name (one of :data:`MODEL_BUILDERS` or :data:`EXPERIMENT_BUILDERS`);
+    ``dropout`` None keeps its default."""
+    builders = {**MODEL_BUILDERS, **EXPERIMENT_BUILDERS}
+    if name not in builders:
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(builders)}.")
+    return builders[name]() if dropout is None else builders[name](dropout=dropout)

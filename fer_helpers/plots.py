@@ -1,4 +1,5 @@
-"""Figures for the course: class counts, face grids, learning curves, confusion matrices, Grad-CAM and photo faces."""
+"""Figures for the course: class counts, face grids, learning curves, confusion matrices, Grad-CAM, photo faces
+and calibration (reliability diagrams, risk-coverage curves)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fer_helpers.data_quality import face_brightness_contrast
 from fer_helpers.imageset import ImageSet
 
 if TYPE_CHECKING:
+    from fer_helpers.calibration import ReliabilityBins, RiskCoverage
     from fer_helpers.face_prediction import FacePrediction
 
 
@@ -345,5 +347,78 @@ def plot_face_predictions(predictions: Sequence[FacePrediction], overlays: Seque
         axes[row, -1].set_xlim(0, 1)
         axes[row, -1].invert_yaxis()
         axes[row, -1].set_title("probabilities")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability_diagrams(diagrams: dict[str, ReliabilityBins], size: float = 3.4) -> plt.Figure:
+    """Return one reliability diagram per entry (titled by its key): the accuracy in each confidence bin as a bar,
+    the bin's mean confidence as a dot, and the diagonal where a calibrated model's bars would end."""
+    fig, axes = plt.subplots(1, len(diagrams), figsize=(size * len(diagrams), size), squeeze=False)
+    for ax, (title, table) in zip(axes.flat, diagrams.items()):
+        width = np.diff(table.edges)
+        filled = table.counts > 0
+        ax.bar(
+            table.edges[:-1][filled],
+            table.accuracy[filled],
+            width=width[filled],
+            align="edge",
+            edgecolor="white",
+            color="tab:blue",
+            label="accuracy in the bin",
+        )
+        ax.plot(table.confidence[filled], table.confidence[filled], "o", color="tab:red", ms=3, label="mean confidence")
+        ax.plot([0, 1], [0, 1], "--", color="gray", lw=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top-class probability)", ylabel="accuracy", title=title)
+    axes.flat[0].legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_risk_coverage(curves: dict[str, RiskCoverage], target_accuracy: float | None = None) -> plt.Figure:
+    """Return the accuracy on the answered faces against the share answered, one line per curve, with the
+    target accuracy as a dotted line."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, curve in curves.items():
+        ax.plot(curve.coverage, curve.accuracy, label=name)
+    if target_accuracy is not None:
+        ax.axhline(target_accuracy, ls=":", color="gray", label=f"target {target_accuracy:.0%}")
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        xlabel="coverage (share of faces answered)",
+        ylabel="accuracy on the answered faces",
+        title="Risk-coverage: answer only the surest faces",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_probabilities_over_time(
+    times: np.ndarray,
+    raw: np.ndarray,
+    smoothed: np.ndarray,
+    segments: Sequence[tuple[float, float, str | None]] = (),
+    title: str = "",
+) -> plt.Figure:
+    """Return two stacked panels of one face's class probabilities (N, 7) over ``times``: raw, then smoothed.
+
+    ``segments`` (start s, end s, expression) shade what the face really shows, where that is known (a generated
+    video), with the expression written on top.
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True, sharey=True)
+    colours = sns.color_palette("tab10", len(CLASS_NAMES))
+    for ax, values, what in ((axes[0], raw, "raw, frame by frame"), (axes[1], smoothed, "smoothed")):
+        for k, name in enumerate(CLASS_NAMES):
+            ax.plot(times, values[:, k], color=colours[k], label=name, lw=1.8 if values is smoothed else 1.0)
+        for i, (start, end, expression) in enumerate(segments):
+            ax.axvspan(start, end, color="0.9" if i % 2 else "0.97", zorder=0)
+            if ax is axes[0] and expression:
+                ax.text((start + end) / 2, 1.04, expression, ha="center", va="bottom", fontsize=9)
+        ax.set(ylabel=f"probability\n({what})", ylim=(0, 1))
+    axes[1].set_xlabel("time (s)")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

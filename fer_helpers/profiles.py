@@ -6,6 +6,8 @@ import os
 from dataclasses import asdict, dataclass
 
 PROFILE_ENV_VAR = "FER_PROFILE"
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("cosine", "plateau")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,39 @@ class Profile:
     dropout: float | None = None
     """Dropout rate of the model's head; None keeps the model's default (0.3 for the VGG-BN models). A short run
     that underfits wants less dropout than a long one. docs/results.md says how each profile's settings were chosen."""
+
+    # Augmentation, optimiser and evaluation options; each default is what the course did before the option existed.
+    shift: float = 0.1
+    """Largest random shift, as a fraction of the face's size (the published recipe shifts up to 0.2)."""
+    zoom: float = 0.1
+    """Largest random zoom in or out, as a fraction of the face's size (0 when crops scale the face instead)."""
+    crop_scale: tuple[float, float] | None = None
+    """Random resized crops covering this range of the face's area, e.g. (0.8, 1.2), in the same single warp
+    (see ``augmentation.RandomAffine``); None: no crops."""
+    erasing: float = 0.25
+    """Probability of random erasing per face (0 turns it off)."""
+    erasing_scale: tuple[float, float] = (0.02, 0.15)
+    """Area range of an erased patch, as fractions of the face (the published recipe: 0.02-0.33)."""
+    optimizer: str = "adamw"
+    """``"adamw"`` (AdamW) or ``"sgd"`` (SGD with Nesterov momentum 0.9, as the published FER2013 VGG trains).
+    Both decay weights apart from the gradient (see ``training.build_optimizer``)."""
+    schedule: str = "cosine"
+    """``"cosine"``: warm-up, then a cosine decay fitted to the time budget. ``"plateau"``: warm-up (if any), then
+    the rate is multiplied by ``plateau_factor`` whenever validation accuracy has not improved for
+    ``plateau_patience`` epochs (``keras.callbacks.ReduceLROnPlateau``); the budget still stops the run in time."""
+    plateau_factor: float = 0.75
+    """Factor applied to the learning rate on a plateau (``schedule="plateau"``)."""
+    plateau_patience: int = 5
+    """Epochs without a better validation accuracy that make a plateau (``schedule="plateau"``)."""
+    ten_crop_tta: bool = False
+    """Also report accuracy with ten-crop test-time augmentation: on test, and on validation beside no TTA and flip
+    TTA, with the mode chosen there (``experiment.ten_crop_metrics``)."""
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
 
     def to_dict(self) -> dict:
         """Return the profile as a plain dict (for JSON provenance)."""

@@ -9,7 +9,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("fer-course", "tensorflow", "keras", "jax", "torch", "numpy", "scikit-learn", "pillow")
+PACKAGES = ("fer-course", "tensorflow", "keras", "jax", "torch", "numpy", "scipy", "scikit-learn", "pillow")
 COMMIT_ENV_VAR = "FER_GIT_COMMIT"
 """Names the commit where the code runs from a copy without ``.git`` (a rented GPU machine, say)."""
 

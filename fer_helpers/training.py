@@ -27,6 +27,8 @@ HISTORY_FILE = "history.csv"
 STATE_FILE = "train_state.json"
 FROZEN_TAIL_EPOCHS = 2
 """In the last this-many planned epochs the plan may shrink but no longer grow."""
+SGD_MOMENTUM = 0.9
+"""Nesterov momentum of the ``sgd`` optimizer option (the published FER2013 VGG's)."""
 
 
 class BudgetedCosineSchedule(keras.callbacks.Callback):
@@ -41,6 +43,8 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
     Elapsed time, epoch times and the plan are saved in
     ``state_path`` so a resumed run keeps them.
     """
+
+    frozen_tail_epochs = FROZEN_TAIL_EPOCHS
 
     def __init__(
         self, base_lr: float, max_epochs: int, warmup_epochs: float, budget_seconds: float | None, state_path: Path
@@ -95,7 +99,7 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
             if timed:
                 typical = float(np.percentile(timed, 75))
                 fits = min(self.max_epochs, epoch + 1 + int(max(remaining, 0.0) // typical))
-                if state["planned_epochs"] - (epoch + 1) <= FROZEN_TAIL_EPOCHS:
+                if state["planned_epochs"] - (epoch + 1) <= self.frozen_tail_epochs:
                     # The cosine is nearly at zero: epochs added now would train at a learning rate of ~0.
                     fits = min(fits, state["planned_epochs"])
                 state["planned_epochs"] = max(epoch + 1, fits)
@@ -104,6 +108,45 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
         if epoch + 1 >= state["planned_epochs"]:
             self.model.stop_training = True
         self.state_path.write_text(json.dumps(state, indent=2))
+
+
+class BudgetedPlateauSchedule(BudgetedCosineSchedule):
+    """The budget of :class:`BudgetedCosineSchedule` (re-planning, stopping in time, saved state) without its decay.
+
+    It warms the learning rate up (if the profile asks), then leaves the rate alone: a
+    ``keras.callbacks.ReduceLROnPlateau`` (see :func:`plateau_callbacks`) lowers it when validation accuracy
+    stalls. With no decay to protect, the plan may still grow in its last epochs.
+    """
+
+    frozen_tail_epochs = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        progress = self._epoch + batch / self.steps_per_epoch
+        if progress < self.warmup_epochs + 1 / self.steps_per_epoch:  # the warm-up; its last step sets the base rate
+            super().on_train_batch_begin(batch, logs)
+
+
+def budgeted_schedule(
+    profile: Profile, max_epochs: int, budget_seconds: float | None, state_path: Path
+) -> BudgetedCosineSchedule:
+    """Return the learning-rate schedule the profile names (``cosine`` or ``plateau``), fitted to the budget."""
+    kind = BudgetedPlateauSchedule if profile.schedule == "plateau" else BudgetedCosineSchedule
+    return kind(profile.learning_rate, max_epochs, profile.warmup_epochs, budget_seconds, state_path)
+
+
+def plateau_callbacks(profile: Profile, validate: bool) -> list[keras.callbacks.Callback]:
+    """Return ``[ReduceLROnPlateau]`` on validation accuracy for a ``plateau`` profile with validation, else ``[]``.
+
+    Without validation faces (a refit) there is nothing to watch: the rate stays at its base value. A resumed run
+    keeps its lowered rate (the optimizer's state is in the backup) but counts the epochs without progress afresh.
+    """
+    if profile.schedule != "plateau" or not validate:
+        return []
+    return [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_accuracy", mode="max", factor=profile.plateau_factor, patience=profile.plateau_patience
+        )
+    ]
 
 
 @keras.saving.register_keras_serializable(package="fer_helpers")
@@ -179,21 +222,50 @@ def with_augmentation(model: keras.Model, augmentation: keras.Layer) -> keras.Mo
     return keras.Sequential([keras.Input(model.input_shape[1:]), augmentation, model], name=f"augmented_{model.name}")
 
 
+def augmentation_for(profile: Profile, augment: str, seed: int) -> keras.Sequential | None:
+    """Return the augmentation ``augment`` names: ``"full"`` (the profile's settings), ``"baseline"``, else None."""
+    if augment == "full":
+        return build_augmentation(
+            shift=profile.shift,
+            zoom=profile.zoom,
+            crop_scale=profile.crop_scale,
+            erasing=profile.erasing,
+            erasing_scale=profile.erasing_scale,
+            seed=seed,
+        )
+    if augment == "baseline":
+        return baseline_augmentation(seed=seed)
+    return None
+
+
+def build_optimizer(profile: Profile) -> keras.optimizers.Optimizer:
+    """Return the profile's optimizer: AdamW, or SGD with Nesterov momentum; either keeps a weight average if asked.
+
+    Keras decays weights apart from the gradient (each step ``w -= learning_rate * weight_decay * w``) for
+    both. PyTorch's SGD instead adds ``weight_decay * w`` to the gradient, which momentum 0.9 then repeats about
+    tenfold: its 1e-4 acts like about 1e-3 here.
+    """
+    average = {"use_ema": profile.ema_momentum is not None, "ema_momentum": profile.ema_momentum or 0.99}
+    if profile.optimizer == "sgd":
+        return keras.optimizers.SGD(
+            learning_rate=profile.learning_rate,
+            momentum=SGD_MOMENTUM,
+            nesterov=True,
+            weight_decay=profile.weight_decay,
+            **average,
+        )
+    return keras.optimizers.AdamW(learning_rate=profile.learning_rate, weight_decay=profile.weight_decay, **average)
+
+
 def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
-    """Compile ``model`` with AdamW (keeping a weight average if the profile asks), cross-entropy and accuracy.
+    """Compile ``model`` with the profile's optimizer (:func:`build_optimizer`), cross-entropy and accuracy.
 
     The loss is label-smoothed per the profile. On TensorFlow, XLA stays off: it is slower on the course's
     CPUs. JAX and PyTorch keep Keras's default ("auto": JAX compiles the step, without which it runs op by op).
     """
     smoothing = profile.label_smoothing
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=profile.learning_rate,
-        weight_decay=profile.weight_decay,
-        use_ema=profile.ema_momentum is not None,
-        ema_momentum=profile.ema_momentum or 0.99,
-    )
     model.compile(
-        optimizer=optimizer,
+        optimizer=build_optimizer(profile),
         loss=SmoothedSparseCrossentropy(smoothing) if smoothing else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=False if keras.backend.backend() == "tensorflow" else "auto",
@@ -213,7 +285,8 @@ def build_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """Return the callbacks :func:`train_model` gives ``fit``, in the order Keras calls them.
 
-    Backup (``backup/`` under ``out_dir``), ``schedule``, the weight average's swap (if the profile keeps one),
+    Backup (``backup/`` under ``out_dir``), ``schedule``, ``ReduceLROnPlateau`` (a ``plateau`` profile with
+    validation, see :func:`plateau_callbacks`), the weight average's swap (if the profile keeps one),
     the best checkpoint on validation accuracy (``best.keras``; without validation every epoch overwrites it),
     early stopping (with ``stop_early``) and the CSV history (``history.csv``), then ``extra_callbacks``.
     ``best_so_far`` is a resumed run's best validation accuracy: the checkpoint only overwrites a better one.
@@ -229,6 +302,7 @@ def build_callbacks(
     return [
         keras.callbacks.BackupAndRestore(str(out_dir / BACKUP_DIR)),
         schedule,
+        *plateau_callbacks(profile, validate),
         *weight_average,
         keras.callbacks.ModelCheckpoint(
             str(out_dir / BEST_CHECKPOINT),
@@ -278,11 +352,10 @@ def train_model(
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    make_augmentation = {"full": build_augmentation, "baseline": baseline_augmentation}.get(augment)
     # A resumed run must not replay epoch 1's shuffle order and augmentations: offset the data seed.
     state_file = out_dir / STATE_FILE
     data_seed = seed + (json.loads(state_file.read_text())["epochs_done"] if resumed and state_file.is_file() else 0)
-    augmentation = make_augmentation(seed=data_seed) if make_augmentation else None
+    augmentation = augmentation_for(profile, augment, seed=data_seed)
     on_device = augmentation is not None and augments_inside_model()
     if profile.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -304,9 +377,7 @@ def train_model(
 
     max_epochs = epochs or profile.max_epochs
     budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
-    schedule = BudgetedCosineSchedule(
-        profile.learning_rate, max_epochs, profile.warmup_epochs, budget, out_dir / STATE_FILE
-    )
+    schedule = budgeted_schedule(profile, max_epochs, budget, out_dir / STATE_FILE)
     earlier = read_history(out_dir / HISTORY_FILE).get("val_accuracy", [])
     callbacks = build_callbacks(
         profile=profile,

@@ -93,3 +93,37 @@ def test_seeded_layers_repeat_their_draws(seed: int):
     first = keras.ops.convert_to_numpy(build_augmentation(seed=seed)(faces, training=True))
     again = keras.ops.convert_to_numpy(build_augmentation(seed=seed)(faces, training=True))
     assert np.array_equal(first, again)
+
+
+def test_crops_inside_the_face_sample_only_the_face_and_larger_ones_zoom_out():
+    white = np.full((16, 48, 48, 1), 255.0, dtype="float32")
+    square = {"crop_ratio": (1, 1), "fill_mode": "constant", "seed": 2}
+    inside = RandomAffine(0, 0, 0, crop_scale=(0.5, 0.9), **square)(white, training=True)
+    assert np.allclose(keras.ops.convert_to_numpy(inside), 255.0, atol=1e-3)  # every window lies inside the face
+    larger = keras.ops.convert_to_numpy(RandomAffine(0, 0, 0, crop_scale=(1.44, 1.44), **square)(white, training=True))
+    outside = (larger < 128).mean(axis=(1, 2, 3))
+    assert np.allclose(outside, 1 - 1 / 1.44, atol=0.05)  # a window 1.2x the face: a frame of fill around it
+
+
+def test_crop_aspect_ratio_stretches_the_face():
+    dot = _dot_faces(4)
+    wide_window = RandomAffine(0, 0, 0, crop_scale=(0.5, 0.5), crop_ratio=(2, 2), seed=1)(dot, training=True)
+    out = keras.ops.convert_to_numpy(wide_window)[..., 0]
+    rows, cols = (out > 64).any(axis=2).sum(axis=1), (out > 64).any(axis=1).sum(axis=1)
+    assert (rows >= 2 * cols - 1).all(), (rows, cols)  # a window as wide as the face and half as tall: 2x taller
+
+
+def test_crops_vary_per_face_and_are_off_by_default():
+    faces = _textured_faces(8)
+    cropped = keras.ops.convert_to_numpy(RandomAffine(0, 0, 0, crop_scale=(0.8, 1.2), seed=1)(faces, training=True))
+    assert len({round(float(np.abs(c - f).mean()), 3) for c, f in zip(cropped, faces)}) == 8
+    assert RandomAffine().crop_scale is None and build_augmentation().get_layer("affine").crop_scale is None
+    clone = RandomAffine.from_config(RandomAffine(crop_scale=(0.8, 1.2), seed=1).get_config())
+    assert clone.crop_scale == (0.8, 1.2) and clone.crop_ratio == (0.75, 4 / 3)
+    with pytest.raises(ValueError, match="crop_scale"):
+        RandomAffine(crop_scale=(1.2, 0.8))
+
+
+def test_erasing_scale_reaches_the_erasing_layer():
+    layer = build_augmentation(erasing=0.5, erasing_scale=(0.02, 0.33)).get_layer("erasing")
+    assert layer.scale == (0.02, 0.33) and tuple(layer.factor) == (0.5, 0.5)

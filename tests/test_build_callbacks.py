@@ -49,3 +49,11 @@ def test_build_callbacks_options(tmp_path: Path):
     checkpoint = next(c for c in callbacks if isinstance(c, keras.callbacks.ModelCheckpoint))
     assert not checkpoint.save_best_only  # no validation: the last epoch is kept
     assert checkpoint.best == 0.6  # a resumed run only overwrites a better checkpoint
+
+
+def test_build_callbacks_lowers_the_rate_on_a_plateau_only_with_validation(tmp_path: Path):
+    plateau = dataclasses.replace(get_profile("cpu"), schedule="plateau")
+    with_validation = names(build_callbacks(profile=plateau, out_dir=tmp_path, schedule=schedule(tmp_path)))
+    assert with_validation[1:3] == ["BudgetedCosineSchedule", "ReduceLROnPlateau"]
+    refit = build_callbacks(profile=plateau, out_dir=tmp_path, schedule=schedule(tmp_path), validate=False)
+    assert "ReduceLROnPlateau" not in names(refit)

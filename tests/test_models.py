@@ -69,3 +69,12 @@ def test_dropout_rate_can_be_set_and_defaults_to_the_models_own(name):
     assert rates and set(rates) == {0.1}
     defaults = [layer.rate for layer in build_model(name).layers if isinstance(layer, keras.layers.Dropout)]
     assert 0.1 not in defaults
+
+
+def test_published_vgg_has_its_4096_wide_head_and_stays_out_of_the_lessons():
+    assert "vgg_bn_paper" not in MODEL_BUILDERS  # notebooks 03 and 06 list every course model
+    model = build_model("vgg_bn_paper", dropout=0.1)
+    assert {layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)} == {0.1}
+    assert [model.get_layer(f"dense{i}").units for i in (1, 2)] == [4096, 4096]
+    assert model.get_layer("block4_2_conv").filters == 512 and model.get_layer("flatten").output.shape[-1] == 4608
+    assert 40_000_000 < model.count_params() < 41_000_000
