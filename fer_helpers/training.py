@@ -273,6 +273,50 @@ def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
     return model
 
 
+def build_callbacks(
+    *,
+    profile: Profile,
+    out_dir: str | Path,
+    schedule: BudgetedCosineSchedule,
+    validate: bool = True,
+    stop_early: bool = True,
+    best_so_far: float | None = None,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
+) -> list[keras.callbacks.Callback]:
+    """Return the callbacks :func:`train_model` gives ``fit``, in the order Keras calls them.
+
+    Backup (``backup/`` under ``out_dir``), ``schedule``, ``ReduceLROnPlateau`` (a ``plateau`` profile with
+    validation, see :func:`plateau_callbacks`), the weight average's swap (if the profile keeps one),
+    the best checkpoint on validation accuracy (``best.keras``; without validation every epoch overwrites it),
+    early stopping (with ``stop_early``) and the CSV history (``history.csv``), then ``extra_callbacks``.
+    ``best_so_far`` is a resumed run's best validation accuracy: the checkpoint only overwrites a better one.
+    """
+    out_dir = Path(out_dir)
+    # The backup keeps the raw weights (and the average, inside the optimizer); with a weight average,
+    # validation, early stopping and the best checkpoint all see the averaged weights.
+    weight_average = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if profile.ema_momentum is not None else []
+    # Early stopping counts from half the maximum epoch count on: validation accuracy lags while the rate is high.
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=schedule.max_epochs // 2
+    )
+    return [
+        keras.callbacks.BackupAndRestore(str(out_dir / BACKUP_DIR)),
+        schedule,
+        *plateau_callbacks(profile, validate),
+        *weight_average,
+        keras.callbacks.ModelCheckpoint(
+            str(out_dir / BEST_CHECKPOINT),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=validate,  # no validation: every epoch overwrites it, so the last one stays
+            initial_value_threshold=best_so_far,
+        ),
+        *([stopper] if stop_early else []),
+        keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
+        *(extra_callbacks or []),
+    ]
+
+
 def train_model(
     data: FERData,
     profile: Profile,
@@ -335,31 +379,15 @@ def train_model(
     budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
     schedule = budgeted_schedule(profile, max_epochs, budget, out_dir / STATE_FILE)
     earlier = read_history(out_dir / HISTORY_FILE).get("val_accuracy", [])
-    # The backup keeps the raw weights (and the average, inside the optimizer); with a weight average,
-    # validation, early stopping and the best checkpoint all see the averaged weights.
-    weight_average = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if profile.ema_momentum is not None else []
-    # A fixed epoch count means exactly that many; a profile's run with validation may stop early. Early
-    # stopping watches only the second half: validation accuracy lags while the learning rate is high.
-    stop_early = epochs is None and validate
-    stopper = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=max_epochs // 2
+    callbacks = build_callbacks(
+        profile=profile,
+        out_dir=out_dir,
+        schedule=schedule,
+        validate=validate,
+        stop_early=epochs is None and validate,  # a fixed epoch count means exactly that many
+        best_so_far=max(earlier) if resumed and earlier else None,
+        extra_callbacks=extra_callbacks,
     )
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup_dir)),
-        schedule,
-        *plateau_callbacks(profile, validate),
-        *weight_average,
-        keras.callbacks.ModelCheckpoint(
-            str(out_dir / BEST_CHECKPOINT),
-            monitor="val_accuracy",
-            mode="max",
-            save_best_only=validate,  # no validation: every epoch overwrites it, so the last one stays
-            initial_value_threshold=max(earlier) if resumed and earlier else None,
-        ),
-        *([stopper] if stop_early else []),
-        keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
-        *(extra_callbacks or []),
-    ]
     trainee.fit(
         train_ds,
         validation_data=val_ds,
