@@ -10,7 +10,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from fer_helpers.console import positive_int, positive_minutes, run_console_script
+from fer_helpers.console import positive_int, positive_minutes, run_console_script, seed_number
 from fer_helpers.output_paths import check_writable_file, check_writable_folder
 
 PRIVATE_TEST_NOTE = "the final exam: evaluate once at the very end, never choose anything on it"
@@ -44,10 +44,11 @@ def train_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the run in --out with a new one (the old one is deleted once the new one has trained an epoch)",
     )
-    parser.add_argument(
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
         "--epochs", type=positive_int, help="fixed epoch count, at least 1 (no time budget, no early stopping)"
     )
-    parser.add_argument(
+    length.add_argument(
         "--time-budget",
         type=positive_minutes,
         metavar="MINUTES",
@@ -69,7 +70,7 @@ def train_parser() -> argparse.ArgumentParser:
         "once a run with validation has chosen the settings",
     )
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable images (with a warning)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=seed_number, default=42, help="random seed, 0 to 4294967295 (default: 42)")
     return parser
 
 

@@ -94,3 +94,14 @@ def positive_minutes(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes, not {text}")
     return value
+
+
+def seed_number(text: str) -> int:
+    """Parse a random seed: a whole number from 0 to 2**32 - 1, what NumPy and TensorFlow accept (for ``argparse``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 4294967295, not {value}")
+    return value

@@ -146,6 +146,26 @@ def test_overwrite_trains_a_new_run_in_its_place(finished_run, tmp_path: Path, c
     assert metrics["training"]["epochs_run"] == 2 and not (copy / ".previous-run").exists()
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--epochs", "0"], r"argument --epochs: must be at least 1, not 0"),
+        (["--epochs", "ten"], r"argument --epochs: 'ten' is not a whole number"),
+        (["--time-budget", "0"], r"argument --time-budget: must be a positive, finite number of minutes, not 0"),
+        (["--time-budget=-inf"], r"argument --time-budget: must be a positive, finite"),
+        (["--time-budget", "1e999"], r"argument --time-budget: must be a positive, finite"),  # inf in disguise
+        (["--epochs", "3", "--time-budget", "10"], r"argument --time-budget: not allowed with argument --epochs"),
+        (["--seed", "-1"], r"argument --seed: must lie between 0 and 4294967295, not -1"),
+        (["--augment", "strong"], r"argument --augment: invalid choice: 'strong'"),
+        (["--profile", "laptop"], r"argument --profile: invalid choice: 'laptop'"),
+    ],
+)
+def test_train_refuses_bad_arguments_before_any_work(tmp_path: Path, capsys, extra, message):
+    out = tmp_path / "run"
+    assert fer_train(["--data", "synthetic", "--out", str(out), *extra]) == 2
+    assert re.search(message, capsys.readouterr().err) and not out.exists()
+
+
 # --- fer-train: paths
 
 
