@@ -57,10 +57,7 @@ def run_console_script(
         "--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_ENV_VAR}=1)"
     )
     debug = debug_requested(argv)
-    try:
-        args = parser.parse_args(argv)  # a bad argument: argparse prints usage and the reason
-    except SystemExit as stop:
-        return int(stop.code or 0)
+    args = parser.parse_args(argv)  # a bad argument: argparse prints usage and the reason, and exits with 2
     try:
         return main(args)
     except EXPECTED_ERRORS as err:
@@ -76,10 +73,7 @@ def run_console_script(
 
 def positive_int(text: str) -> int:
     """Parse a whole number of at least 1 (for ``argparse``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _parse(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -87,10 +81,7 @@ def positive_int(text: str) -> int:
 
 def positive_minutes(text: str) -> float:
     """Parse a finite number of minutes greater than 0 (for ``argparse``): no 0, negatives, ``inf`` or ``nan``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    value = _parse(text, float, "a number of minutes")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes, not {text}")
     return value
@@ -98,10 +89,15 @@ def positive_minutes(text: str) -> float:
 
 def seed_number(text: str) -> int:
     """Parse a random seed: a whole number from 0 to 2**32 - 1, what NumPy and TensorFlow accept (for ``argparse``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _parse(text, int, "a whole number")
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"must lie between 0 and 4294967295, not {value}")
     return value
+
+
+def _parse(text: str, convert: Callable[[str], float], what: str):
+    """Return ``convert(text)``, or raise ``argparse``'s error saying that ``text`` is not ``what``."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None

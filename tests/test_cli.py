@@ -93,5 +93,6 @@ def test_train_time_budget_overrides_the_profile(tmp_path: Path, small_synthetic
 
 
 def test_train_rejects_a_non_positive_time_budget(tmp_path: Path, capsys):
-    assert fer_train(["--data", "synthetic", "--time-budget", "0", "--out", str(tmp_path / "o")]) == 2
+    with pytest.raises(SystemExit, match="2"):  # argparse refuses it before anything runs
+        fer_train(["--data", "synthetic", "--time-budget", "0", "--out", str(tmp_path / "o")])
     assert "argument --time-budget: must be a positive, finite number of minutes" in capsys.readouterr().err

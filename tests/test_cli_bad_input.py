@@ -25,6 +25,14 @@ from fer_helpers.photos import demo_photo, save_photo
 from fer_helpers.predict_cli import fer_predict
 
 
+def exit_code(command, argv: list[str]) -> int:
+    """Return the exit code of a console script's entry point, also when argparse exits (bad argument, --help)."""
+    try:
+        return command(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+
+
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     """Return every file under ``folder`` with its content hash and modification time."""
     return {
@@ -130,7 +138,7 @@ def test_bad_or_other_arguments_on_a_finished_run_touch_nothing(finished_run, ca
     out, command = finished_run
     capsys.readouterr()
     before = snapshot(out)
-    assert fer_train([*command[:-2], *extra, "--out", str(out)]) == 2
+    assert exit_code(fer_train, [*command[:-2], *extra, "--out", str(out)]) == 2
     assert snapshot(out) == before
     err = capsys.readouterr().err
     assert re.search(message, err), err
@@ -162,7 +170,7 @@ def test_overwrite_trains_a_new_run_in_its_place(finished_run, tmp_path: Path, c
 )
 def test_train_refuses_bad_arguments_before_any_work(tmp_path: Path, capsys, extra, message):
     out = tmp_path / "run"
-    assert fer_train(["--data", "synthetic", "--out", str(out), *extra]) == 2
+    assert exit_code(fer_train, ["--data", "synthetic", "--out", str(out), *extra]) == 2
     assert re.search(message, capsys.readouterr().err) and not out.exists()
 
 
@@ -388,7 +396,7 @@ def test_debug_shows_the_traceback(tmp_path: Path, how: str, capsys, monkeypatch
 
 @pytest.mark.parametrize("command", [fer_train, fer_evaluate, fer_predict])
 def test_every_command_offers_debug_and_the_new_options(command, capsys):
-    assert command(["--help"]) == 0
+    assert exit_code(command, ["--help"]) == 0
     printed = " ".join(capsys.readouterr().out.split())
     assert "--debug" in printed and "FER_DEBUG=1" in printed
     if command is fer_train:
