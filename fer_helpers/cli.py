@@ -79,13 +79,14 @@ def train_main(args: argparse.Namespace) -> int:
     from fer_helpers.dataset import VAL_FRACTION, resolve_source
     from fer_helpers.profiles import get_profile
 
-    out = check_writable_folder(args.out, option="--out")
+    out = Path(args.out).expanduser()
     profile = get_profile(args.profile)
     if args.time_budget is not None:
         profile = dataclasses.replace(profile, time_budget_minutes=args.time_budget)
     kind, location = resolve_source(args.data)
     if not args.overwrite and not check_run_folder(out, args, profile, kind=kind, location=location):
-        return 0
+        return 0  # a finished run, even in a folder that is now read-only: nothing to write
+    check_writable_folder(out, option="--out")
 
     import keras
 

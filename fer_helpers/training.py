@@ -382,7 +382,7 @@ def train_model(
     ``extra_callbacks`` run after the course's own (checkpoint, backup, schedule, early stopping, CSV log).
     """
     check_training_arguments(epochs, augment)
-    out_dir = check_writable_folder(out_dir, option="the run folder")
+    out_dir = Path(out_dir).expanduser()
     run_folder.recover_previous_run(out_dir)
     settings = run_settings(profile, model_name, epochs, class_weights, augment, seed, fer_data_settings(data))
     status = run_folder.run_status(out_dir)
@@ -390,6 +390,7 @@ def train_model(
         check_same_run(out_dir, settings, status)
         print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
         return load_trained_run(out_dir)
+    check_writable_folder(out_dir, option="the run folder")
     resumed = status == run_folder.RESUMABLE and not overwrite
     if resumed:
         check_same_run(out_dir, settings, status)
