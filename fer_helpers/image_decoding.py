@@ -29,17 +29,17 @@ def read_8bit_image(path: str | Path, fix: str) -> Image.Image:
     Raises :class:`FERDataError` naming the file, the reason and ``fix`` when it is empty, corrupt, truncated, not
     an image, or of a kind that cannot be turned into 8-bit pixels faithfully.
     """
-    path = Path(path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise FERDataError(f"Cannot read image {path}: the file is empty (0 bytes). {fix}")
     try:
         with Image.open(path) as image:
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            return to_8bit(upright, str(path))
+            ImageOps.exif_transpose(image, in_place=True)  # in place: no copy of the (usual) upright image
+            return to_8bit(image, str(path))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         if isinstance(err, FERDataError):
             raise
+        path = Path(path)
+        if path.is_file() and path.stat().st_size == 0:
+            raise FERDataError(f"Cannot read image {path}: the file is empty (0 bytes). {fix}") from err
         raise FERDataError(
             f"Cannot read image {path} ({err.__class__.__name__}: {err}); it is corrupt or not an image "
             f"(a truncated download, say). {fix}"
@@ -80,12 +80,12 @@ def _without_alpha(image: Image.Image, origin: str) -> Image.Image:
     return image.convert(colour)
 
 
-def to_gray_array(image: Image.Image, origin: str) -> np.ndarray:
-    """Return an 8-bit image (from :func:`to_8bit`) as an (H, W) uint8 gray array, warning when it had colour."""
+def to_gray(image: Image.Image, origin: str) -> Image.Image:
+    """Return an 8-bit image (from :func:`to_8bit`) in gray (mode ``"L"``), warning when it had colour."""
     if image.mode != "L":
         warnings.warn(f"{origin}: {image.mode} image converted to grayscale.", FERDataWarning, stacklevel=2)
         image = image.convert("L")
-    return np.asarray(image, dtype=np.uint8)
+    return image
 
 
 def to_rgb_array(image: Image.Image) -> np.ndarray:

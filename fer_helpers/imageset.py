@@ -10,7 +10,7 @@ from PIL import Image
 
 from fer_helpers.classes import CLASS_NAMES, NUM_CLASSES
 from fer_helpers.errors import FERDataWarning
-from fer_helpers.image_decoding import to_8bit, to_gray_array
+from fer_helpers.image_decoding import to_8bit, to_gray
 
 IMAGE_SIZE = 48
 
@@ -46,7 +46,7 @@ def to_face_array(image: Image.Image, origin: str) -> np.ndarray:
 
     Any mode is first decoded faithfully to 8 bits (:func:`fer_helpers.image_decoding.to_8bit`), or refused.
     """
-    gray = Image.fromarray(to_gray_array(to_8bit(image, origin), origin), "L")
+    gray = to_gray(to_8bit(image, origin), origin)
     if gray.size != (IMAGE_SIZE, IMAGE_SIZE):
         warnings.warn(
             f"{origin}: {gray.size[0]}x{gray.size[1]} image resized to {IMAGE_SIZE}x{IMAGE_SIZE}.",
