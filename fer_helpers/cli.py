@@ -1,4 +1,7 @@
-"""Console scripts: ``fer-train`` and ``fer-evaluate``. Bad input ends in one clear line and a non-zero exit."""
+"""Console scripts: ``fer-train`` and ``fer-evaluate``. Bad input ends in one clear line and a non-zero exit.
+
+Every argument is checked before any work and before anything is written or deleted.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,17 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from fer_helpers.console import run_console_script
-from fer_helpers.errors import FERDataError
+from fer_helpers.console import positive_int, positive_minutes, run_console_script, seed_number
+from fer_helpers.output_paths import check_writable_file, check_writable_folder
+
+PRIVATE_TEST_NOTE = "the final exam: evaluate once at the very end, never choose anything on it"
 
 
 def train_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-train``."""
     from fer_helpers.models import MODEL_BUILDERS
     from fer_helpers.profiles import PROFILES
+    from fer_helpers.training import AUGMENTATIONS
 
     parser = argparse.ArgumentParser(
         prog="fer-train",
@@ -27,11 +33,24 @@ def train_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), help="default: $FER_PROFILE, else gpu/smoke (CI)/cpu")
     parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
-    parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest); rerun to resume")
-    parser.add_argument("--epochs", type=int, help="fixed epoch count (no time budget, no early stopping)")
     parser.add_argument(
+        "--out",
+        default="runs/latest",
+        help="output folder (default: runs/latest). Rerun the same command to resume an interrupted run; "
+        "a finished run is left alone",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --out with a new one (the old one is deleted once the new one has trained an epoch)",
+    )
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
+        "--epochs", type=positive_int, help="fixed epoch count, at least 1 (no time budget, no early stopping)"
+    )
+    length.add_argument(
         "--time-budget",
-        type=float,
+        type=positive_minutes,
         metavar="MINUTES",
         help="wall-clock budget for training (default: the profile's; cpu has 60, gpu none); "
         "the epoch plan is fitted to it",
@@ -39,7 +58,7 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--class-weights", action="store_true", help="weight classes inversely to their frequency")
     parser.add_argument(
         "--augment",
-        choices=("full", "baseline", "none"),
+        choices=AUGMENTATIONS,
         default="full",
         help="full: flip, one affine warp, random erasing (default); "
         "baseline: the seed project's flip + 3 separate warps",
@@ -50,24 +69,31 @@ def train_parser() -> argparse.ArgumentParser:
         help="train on all of train/ with no validation split and keep the last epoch's model: the final step, "
         "once a run with validation has chosen the settings",
     )
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable images (with a warning)")
+    parser.add_argument("--seed", type=seed_number, default=42, help="random seed, 0 to 4294967295 (default: 42)")
     return parser
 
 
 def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
-    import keras
-
-    from fer_helpers.dataset import VAL_FRACTION, load_data_for_profile
-    from fer_helpers.experiment import train_and_evaluate
+    from fer_helpers.dataset import VAL_FRACTION, resolve_source
     from fer_helpers.profiles import get_profile
 
+    out = Path(args.out).expanduser()
     profile = get_profile(args.profile)
     if args.time_budget is not None:
-        if args.time_budget <= 0:
-            raise ValueError(f"--time-budget must be a positive number of minutes, not {args.time_budget:g}.")
         profile = dataclasses.replace(profile, time_budget_minutes=args.time_budget)
-    budget = profile.time_budget_minutes if not args.epochs else None
+    kind, location = resolve_source(args.data)
+    if not args.overwrite and not check_run_folder(out, args, profile, kind=kind, location=location):
+        return 0  # a finished run, even in a folder that is now read-only: nothing to write
+    check_writable_folder(out, option="--out")
+
+    import keras
+
+    from fer_helpers.dataset import load_data_for_profile
+    from fer_helpers.experiment import train_and_evaluate
+
+    budget = profile.time_budget_minutes if args.epochs is None else None
     epochs = args.epochs or profile.max_epochs
     print(
         f"Profile: {profile.name} (model {args.model or profile.model}, up to {epochs} epochs"
@@ -75,17 +101,24 @@ def train_main(args: argparse.Namespace) -> int:
         + f"; Keras backend {keras.backend.backend()})",
         flush=True,
     )
-    data = load_data_for_profile(profile, args.data, seed=args.seed, val_fraction=0.0 if args.refit else VAL_FRACTION)
+    data = load_data_for_profile(
+        profile,
+        args.data,
+        seed=args.seed,
+        val_fraction=0.0 if args.refit else VAL_FRACTION,
+        skip_bad_files=args.skip_bad_files,
+    )
     result = train_and_evaluate(
         data,
         profile,
-        args.out,
+        out,
         model_name=args.model,
         epochs=args.epochs,
         class_weights=args.class_weights,
         seed=args.seed,
         verbose=1,
         augment=args.augment,
+        overwrite=args.overwrite,
     )
     metrics = result.metrics
     print(
@@ -99,12 +132,39 @@ def train_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_run_folder(out: Path, args: argparse.Namespace, profile, kind: str, location: Path) -> bool:
+    """Return True if ``fer-train`` should go on; False (after saying so) when ``out`` holds this finished run.
+
+    Raises :class:`RunFolderError` when ``out`` holds a finished or interrupted run with other settings. Reads
+    only the run's small files: nothing is loaded, written or deleted.
+    """
+    from fer_helpers import run_folder
+    from fer_helpers.training import check_same_run, data_settings, run_settings
+
+    run_folder.recover_previous_run(out)
+    status = run_folder.run_status(out)
+    if status not in (run_folder.FINISHED, run_folder.RESUMABLE):
+        return True
+    data = data_settings(kind, location, validation=not args.refit)
+    wanted = run_settings(profile, args.model, args.epochs, args.class_weights, args.augment, args.seed, data)
+    check_same_run(out, wanted, status)
+    if status == run_folder.RESUMABLE:
+        return True
+    print(
+        f"{out} already holds this finished run ({run_folder.describe_finished(out)}); nothing to do, nothing "
+        f"changed. Its model: {out / run_folder.MODEL_FILE}, metrics: {out / run_folder.METRICS_FILE}. "
+        "To train it again, pass --overwrite (it replaces that run) or choose another --out."
+    )
+    return False
+
+
 def evaluate_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-evaluate``."""
     from fer_helpers.evaluation import TTA_MODES
 
     parser = argparse.ArgumentParser(
-        prog="fer-evaluate", description="Evaluate a saved model on DATA/test/<class>/* and print the per-class report."
+        prog="fer-evaluate",
+        description="Evaluate a saved model on a test split of FER2013 and print the per-class report.",
     )
     parser.add_argument(
         "--model",
@@ -113,7 +173,16 @@ def evaluate_parser() -> argparse.ArgumentParser:
         help="a .keras model file (for example models/fer_vgg_bn_cpu.keras); "
         "give --model more than once to average the models' probabilities (an ensemble)",
     )
-    parser.add_argument("--data", required=True, help="folder holding test/<class>/* (Kaggle layout)")
+    parser.add_argument(
+        "--data", required=True, help="folder holding test/<class>/* (Kaggle layout), or fer2013.csv, or 'synthetic'"
+    )
+    parser.add_argument(
+        "--split",
+        choices=("test", "private_test"),
+        default="test",
+        help="test: PublicTest, the course's report split (default); "
+        f"private_test: FER2013's PrivateTest files, {PRIVATE_TEST_NOTE}",
+    )
     parser.add_argument(
         "--tta",
         nargs="?",
@@ -124,34 +193,50 @@ def evaluate_parser() -> argparse.ArgumentParser:
         "averages ten crops (corners, centre and their mirrors)",
     )
     parser.add_argument("--json", type=Path, help="write the metrics to this JSON file")
+    parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable images (with a warning)")
     return parser
 
 
 def evaluate_main(args: argparse.Namespace) -> int:
     """Run ``fer-evaluate``."""
+    if args.json is not None:
+        check_writable_file(args.json, option="--json")
+    from fer_helpers.dataset import load_evaluation_split
     from fer_helpers.ensemble import evaluate_ensemble
     from fer_helpers.evaluation import evaluate_model, format_report
-    from fer_helpers.folder_layout import load_split
-    from fer_helpers.model_files import load_trained_model
+    from fer_helpers.model_files import check_model_file, load_trained_model
     from fer_helpers.provenance import write_json
 
+    for path in args.model:
+        check_model_file(Path(path))
+    faces, private_size = load_evaluation_split(args.data, split=args.split, skip_bad_files=args.skip_bad_files)
     models = [load_trained_model(path) for path in args.model]
-    data = Path(args.data)
-    if not (data / "test").is_dir():
-        raise FERDataError(f"{data} has no test/ folder; expected {data}/test/<class>/*.jpg (Kaggle layout).")
-    faces = load_split(data, "test")
+    print(describe_split(args.split, len(faces), private_size), flush=True)
     if len(models) == 1:
         metrics = evaluate_model(models[0], faces, tta=args.tta)
-        metrics.update(model=args.model[0], data=str(data))
+        metrics.update(model=args.model[0])
     else:
         print(f"Ensemble of {len(models)} models (probabilities averaged): {', '.join(args.model)}")
         metrics = evaluate_ensemble(models, faces, tta=args.tta)
-        metrics.update(model=list(args.model), data=str(data))
+        metrics.update(model=list(args.model))
+    metrics.update(data=str(args.data), split=args.split)
     print(format_report(metrics))
     if args.json:
         write_json(metrics, args.json)
         print(f"Metrics written to {args.json}")
     return 0
+
+
+def describe_split(split: str, size: int, private_size: int) -> str:
+    """Return what ``fer-evaluate`` says about the split it evaluates and about the private test split."""
+    if split == "private_test":
+        return f"Evaluating the private test split ({size} faces, FER2013's PrivateTest): {PRIVATE_TEST_NOTE}."
+    private = (
+        f"the private test split ({private_size} faces) is left alone: {PRIVATE_TEST_NOTE} (--split private_test)"
+        if private_size
+        else "there is no private test split here (no PrivateTest_* files), so the course goes on without it"
+    )
+    return f"Evaluating the test split ({size} faces; FER2013's PublicTest); {private}."
 
 
 def fer_train(argv: list[str] | None = None) -> int:

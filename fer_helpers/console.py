@@ -1,30 +1,103 @@
-"""What every console script shares: quiet TensorFlow start-up logging, and bad input as one clear line and exit 2."""
+"""What every console script shares: one error path (one clear line and exit 2), ``--debug``, and argument types.
+
+Expected errors (the course's own, a bad argument, a file the system cannot read or write) end in one line
+that names the path and the fix, and exit code 2. ``--debug`` or ``FER_DEBUG=1`` shows the full traceback
+instead. Anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 import sys
+import traceback
 from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter (set before it is imported)
 
 from fer_helpers.errors import FERDataError, ModelFileError  # noqa: E402
 
+DEBUG_ENV_VAR = "FER_DEBUG"
+EXPECTED_ERRORS = (FERDataError, ModelFileError, ValueError, RuntimeError, OSError)
+OS_ERROR_FIXES = {
+    errno.EACCES: "check its permissions, or choose another path",
+    errno.EPERM: "check its permissions, or choose another path",
+    errno.EROFS: "it is on a read-only disk; choose another path",
+    errno.ENOSPC: "the disk is full; free some space or choose another path",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+    errno.EISDIR: "it is a folder; give a file",
+    errno.EEXIST: "something is already there; choose another path",
+}
+
+
+def debug_requested(argv: list[str] | None) -> bool:
+    """Return True if ``--debug`` is among the arguments or ``FER_DEBUG`` is set to something other than 0."""
+    arguments = sys.argv[1:] if argv is None else argv
+    return "--debug" in arguments or os.environ.get(DEBUG_ENV_VAR, "").strip() not in ("", "0")
+
+
+def error_line(err: BaseException) -> str:
+    """Return ``err`` as one line; for an ``OSError`` also the path and what to do."""
+    if isinstance(err, OSError):
+        path = err.filename if err.filename is not None else "a file"
+        reason = err.strerror or str(err) or err.__class__.__name__
+        fix = OS_ERROR_FIXES.get(err.errno, "check the path and try again")
+        return f"cannot use {path}: {reason}; {fix}."
+    return " ".join(str(err).split()) or err.__class__.__name__
+
 
 def run_console_script(
     main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: list[str] | None
 ) -> int:
     """Parse ``argv``, run ``main`` and turn expected errors into a one-line message and exit code 2."""
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_ENV_VAR}=1)"
+    )
+    debug = debug_requested(argv)
+    args = parser.parse_args(argv)  # a bad argument: argparse prints usage and the reason, and exits with 2
     try:
         return main(args)
-    except (FERDataError, ModelFileError, ValueError, RuntimeError) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+    except EXPECTED_ERRORS as err:
+        if debug:
+            traceback.print_exc()
+        print(f"{parser.prog}: error: {error_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            f"{parser.prog}: interrupted; rerun the same command to resume from the last finished epoch.",
-            file=sys.stderr,
-        )
+        resume = "; rerun the same command to resume from the last finished epoch" if parser.prog == "fer-train" else ""
+        print(f"{parser.prog}: interrupted{resume}.", file=sys.stderr)
         return 130
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number of at least 1 (for ``argparse``)."""
+    value = _parse(text, int, "a whole number")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def positive_minutes(text: str) -> float:
+    """Parse a finite number of minutes greater than 0 (for ``argparse``): no 0, negatives, ``inf`` or ``nan``."""
+    value = _parse(text, float, "a number of minutes")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes, not {text}")
+    return value
+
+
+def seed_number(text: str) -> int:
+    """Parse a random seed: a whole number from 0 to 2**32 - 1, what NumPy and TensorFlow accept (for ``argparse``)."""
+    value = _parse(text, int, "a whole number")
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 4294967295, not {value}")
+    return value
+
+
+def _parse(text: str, convert: Callable[[str], float], what: str):
+    """Return ``convert(text)``, or raise ``argparse``'s error saying that ``text`` is not ``what``."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None

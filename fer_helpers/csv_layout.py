@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_helpers.classes import CSV_EMOTION_NAMES, label_from_csv_emotion
+from fer_helpers.decoded_cache import cached_image_sets, fingerprint
 from fer_helpers.errors import FERDataError
 from fer_helpers.imageset import IMAGE_SIZE, ImageSet
 
@@ -37,8 +38,13 @@ def load_csv_layout(path: Path) -> dict[str, ImageSet]:
     path = Path(path)
     if not path.is_file():
         raise FERDataError(f"CSV file {path} does not exist. Point at fer2013.csv (columns emotion,pixels,Usage).")
+    return cached_image_sets(f"csv:{path.resolve()}", fingerprint([(path, 0)], "csv"), lambda: _parse_csv(path))
+
+
+def _parse_csv(path: Path) -> dict[str, ImageSet]:
+    """Return the splits of ``fer2013.csv`` at ``path``, checking every row (see :func:`load_csv_layout`)."""
     rows: dict[str, tuple[list[np.ndarray], list[int], list[str]]] = {}
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: Excel starts a saved CSV with a BOM
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

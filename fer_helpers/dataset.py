@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from fer_helpers.csv_layout import load_csv_layout
 from fer_helpers.errors import FERDataError
-from fer_helpers.folder_layout import load_folder_layout
+from fer_helpers.folder_layout import PRIVATE_TEST, load_folder_layout, load_split, split_files
 from fer_helpers.imageset import ImageSet
 from fer_helpers.locate import data_home, find_fer2013
 from fer_helpers.profiles import Profile
@@ -32,6 +32,9 @@ class FERData:
     source: str
     """``"fer2013-folders"``, ``"fer2013-csv"`` or ``"synthetic"``."""
     location: str
+    private_test: ImageSet | None = None
+    """FER2013's PrivateTest faces, when the data holds them (Kaggle's download and the CSV do), else None.
+    The final exam: evaluate on it once at the very end, and never choose anything on it."""
 
     @property
     def is_synthetic(self) -> bool:
@@ -39,11 +42,21 @@ class FERData:
         return self.source == SYNTHETIC
 
     def describe(self) -> str:
-        """Return a one-line summary: source, location and split sizes."""
+        """Return a one-line summary: source, location, split sizes, and whether the private test split is there."""
         return (
             f"{self.source} from {self.location}: {len(self.train)} train, "
-            f"{len(self.val)} validation, {len(self.test)} test faces"
+            f"{len(self.val)} validation, {len(self.test)} test faces; {describe_private_test(self.private_test)}"
         )
+
+
+def describe_private_test(private_test: ImageSet | None) -> str:
+    """Return what the course says about the private test split: its size and its one use, or that it is absent."""
+    if private_test is None:
+        return "no private test split (test/ holds no PrivateTest_* files), the course goes on without it"
+    return (
+        f"private test split: {len(private_test)} faces, held back as the final exam "
+        "(evaluate once at the very end, never choose anything on it)"
+    )
 
 
 def resolve_source(source: str | os.PathLike | None = None) -> tuple[str, Path]:
@@ -105,35 +118,73 @@ def load_fer2013(
     validation split (see :func:`split_train_val`).
     """
     kind, path = resolve_source(source)
-    if kind == SYNTHETIC:
-        if verbose:
-            print(SYNTHETIC_NOTICE, flush=True)
-        if not is_synthetic(path):  # generate the default sample once; reuse any existing one
-            generate_synthetic_fer(path)
-        splits = load_folder_layout(path, skip_bad_files, progress=False)
-    elif kind == "fer2013-csv":
-        splits = load_csv_layout(path)
-        if "train" not in splits or "test" not in splits:
-            raise FERDataError(f"{path} needs both Training and PublicTest rows; found only {sorted(splits)}.")
-    else:
-        splits = load_folder_layout(path, skip_bad_files, progress=progress)
+    if kind == SYNTHETIC and verbose:
+        print(SYNTHETIC_NOTICE, flush=True)
+    splits = load_splits(kind, path, skip_bad_files=skip_bad_files, progress=progress)
+    if "train" not in splits or "test" not in splits:
+        raise FERDataError(f"{path} needs both Training and PublicTest rows; found only {sorted(splits)}.")
     train, val = split_train_val(splits["train"], val_fraction, seed)
+    private_test = splits.get(PRIVATE_TEST)
     data = FERData(
         train=stratified_fraction(train, subset, seed),
         val=stratified_fraction(val, subset, seed) if len(val) else val,
         test=stratified_fraction(splits["test"], subset, seed),
         source=kind,
         location=str(path),
+        private_test=stratified_fraction(private_test, subset, seed) if private_test is not None else None,
     )
     if verbose:
         print(f"Data: {data.describe()}", flush=True)
     return data
 
 
+def load_splits(kind: str, path: Path, skip_bad_files: bool = False, progress: bool = True) -> dict[str, ImageSet]:
+    """Return every split that ``path`` holds, by :func:`resolve_source`'s ``kind`` (the sample is generated once)."""
+    if kind == SYNTHETIC:
+        if not is_synthetic(path):  # generate the default sample once; reuse any existing one
+            generate_synthetic_fer(path)
+        return load_folder_layout(path, skip_bad_files, progress=False)
+    if kind == "fer2013-csv":
+        return load_csv_layout(path)
+    return load_folder_layout(path, skip_bad_files, progress=progress)
+
+
+def load_evaluation_split(
+    source: str | os.PathLike, split: str = "test", skip_bad_files: bool = False
+) -> tuple[ImageSet, int]:
+    """Return ``(faces of split, size of the private test split)`` from a folder layout, ``fer2013.csv`` or the sample.
+
+    The size is 0 when the data holds no private test split.
+
+    ``split`` is ``"test"`` or ``"private_test"``; a missing split raises :class:`FERDataError` naming the fix.
+    Only the test folder is read from a folder layout (train/ is not needed to evaluate).
+    """
+    if split not in ("test", PRIVATE_TEST):
+        raise ValueError(f"split must be 'test' or '{PRIVATE_TEST}', not {split!r}")
+    kind, path = resolve_source(source)
+    if kind == "fer2013-folders":
+        if not (path / "test").is_dir():
+            raise FERDataError(
+                f"{path} has no test/ folder; expected {path}/test/<class>/*.jpg (Kaggle layout) or a fer2013.csv."
+            )
+        return load_split(path, split, skip_bad_files), len(split_files(path, PRIVATE_TEST))
+    splits = load_splits(kind, path, skip_bad_files=skip_bad_files, progress=False)
+    if split not in splits:
+        raise FERDataError(
+            f"{path} holds no {'PrivateTest' if split == PRIVATE_TEST else 'PublicTest'} rows, so it has no "
+            f"{split} split; evaluate --split test instead."
+        )
+    return splits[split], len(splits.get(PRIVATE_TEST, []))
+
+
 def load_data_for_profile(
-    profile: Profile, source: str | os.PathLike | None = None, seed: int = 42, val_fraction: float = VAL_FRACTION
+    profile: Profile,
+    source: str | os.PathLike | None = None,
+    seed: int = 42,
+    val_fraction: float = VAL_FRACTION,
+    skip_bad_files: bool = False,
 ) -> FERData:
     """Return the data a profile trains on: FER2013 cut to ``profile.subset``, or the whole (small) generated sample."""
     kind, _ = resolve_source(source)
     subset = 1.0 if kind == SYNTHETIC else profile.subset
-    return load_fer2013(source, val_fraction=val_fraction, seed=seed, subset=subset)
+    return load_fer2013(source, val_fraction=val_fraction, seed=seed, subset=subset, skip_bad_files=skip_bad_files)

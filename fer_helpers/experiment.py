@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fer_helpers import atomic_files, run_folder
 from fer_helpers.dataset import FERData
 from fer_helpers.evaluation import choose_tta, evaluate_model, format_report
 from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_figure
 from fer_helpers.profiles import Profile
 from fer_helpers.provenance import provenance, write_json
-from fer_helpers.training import TrainingRun, train_model
-
-MODEL_FILE = "model.keras"
-METRICS_FILE = "metrics.json"
+from fer_helpers.run_folder import METRICS_FILE, MODEL_FILE
+from fer_helpers.training import (
+    TrainingRun,
+    check_same_run,
+    check_training_arguments,
+    fer_data_settings,
+    load_trained_run,
+    run_settings,
+    train_model,
+)
 
 
 @dataclass
@@ -49,14 +57,26 @@ def train_and_evaluate(
     verbose: int | str = "auto",
     augment: str = "full",
     extra_callbacks: list | None = None,
+    overwrite: bool = False,
 ) -> ExperimentResult:
     """Train on ``data.train`` (choosing the checkpoint on ``data.val``, if any), evaluate on ``data.test``, write all.
 
     Writes ``model.keras``, ``history.csv``, ``metrics.json`` (test metrics with and without flip TTA,
     plus provenance), ``confusion_matrix.png`` and ``learning_curves.png`` under ``out_dir``.
+    Called again on ``out_dir`` it resumes an interrupted run, and loads a finished one (same settings) instead
+    of training it again; see :func:`fer_helpers.training.train_model` for other settings and ``overwrite``.
     """
     out_dir = Path(out_dir)
     started = time.perf_counter()
+    check_training_arguments(epochs, augment)
+    run_folder.recover_previous_run(out_dir)
+    if run_folder.run_status(out_dir) == run_folder.FINISHED and not overwrite:
+        settings = run_settings(profile, model_name, epochs, class_weights, augment, seed, fer_data_settings(data))
+        check_same_run(out_dir, settings, run_folder.FINISHED)
+        print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
+        result = load_finished_experiment(out_dir)
+        print(format_report(result.metrics["test"]), flush=True)
+        return result
     origin = provenance()  # taken before training, so it names the code that trained the model
     run = train_model(
         data=data,
@@ -69,9 +89,11 @@ def train_and_evaluate(
         seed=seed,
         verbose=verbose,
         extra_callbacks=extra_callbacks,
+        overwrite=overwrite,
     )
     model_path = out_dir / MODEL_FILE
-    run.model.save(model_path)
+    with atomic_files.replacing(model_path) as temporary:
+        run.model.save(temporary)
     test = evaluate_model(run.model, data.test)
     test_tta = evaluate_model(run.model, data.test, tta=True)
     metrics = {
@@ -96,7 +118,8 @@ def train_and_evaluate(
             "epochs_run": run.epochs_run,
             "planned_epochs": run.planned_epochs,
             "training_seconds": round(run.training_seconds, 1),
-            "total_seconds": round(time.perf_counter() - started, 1),
+            # this call's wall time plus the training time of the earlier, interrupted calls it resumed
+            "total_seconds": round(time.perf_counter() - started + run.earlier_seconds, 1),
             "class_weights": class_weights,
             "augment": augment,
             "resumed": run.resumed,
@@ -108,8 +131,16 @@ def train_and_evaluate(
     }
     if profile.ten_crop_tta:
         metrics.update(ten_crop_metrics(run.model, data))
-    metrics_path = write_json(metrics, out_dir / METRICS_FILE)
     save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / "confusion_matrix.png")
     save_figure(plot_learning_curves(run.history), out_dir / "learning_curves.png")
+    metrics_path = write_json(metrics, out_dir / METRICS_FILE)  # last: its presence marks the run finished
     print(format_report(test), flush=True)
     return ExperimentResult(run, metrics, model_path, metrics_path)
+
+
+def load_finished_experiment(out_dir: str | Path) -> ExperimentResult:
+    """Return the :class:`ExperimentResult` of the finished run in ``out_dir``, read from its files."""
+    out_dir = Path(out_dir)
+    metrics_path = out_dir / METRICS_FILE
+    run = load_trained_run(out_dir)
+    return ExperimentResult(run, json.loads(metrics_path.read_text()), out_dir / MODEL_FILE, metrics_path)

@@ -10,6 +10,7 @@ from PIL import Image
 
 from fer_helpers.classes import CLASS_NAMES, NUM_CLASSES
 from fer_helpers.errors import FERDataWarning
+from fer_helpers.image_decoding import to_8bit, to_gray
 
 IMAGE_SIZE = 48
 
@@ -41,16 +42,16 @@ class ImageSet:
 
 
 def to_face_array(image: Image.Image, origin: str) -> np.ndarray:
-    """Return ``image`` as a 48x48 uint8 gray array, warning (not failing) when it had to convert it."""
-    if image.mode != "L":
-        if image.mode not in ("1", "L", "LA", "I", "I;16", "F"):
-            warnings.warn(f"{origin}: {image.mode} image converted to grayscale.", FERDataWarning, stacklevel=3)
-        image = image.convert("L")
-    if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+    """Return ``image`` as a 48x48 uint8 gray array, warning (not failing) when it had to convert it.
+
+    Any mode is first decoded faithfully to 8 bits (:func:`fer_helpers.image_decoding.to_8bit`), or refused.
+    """
+    gray = to_gray(to_8bit(image, origin), origin)
+    if gray.size != (IMAGE_SIZE, IMAGE_SIZE):
         warnings.warn(
-            f"{origin}: {image.size[0]}x{image.size[1]} image resized to {IMAGE_SIZE}x{IMAGE_SIZE}.",
+            f"{origin}: {gray.size[0]}x{gray.size[1]} image resized to {IMAGE_SIZE}x{IMAGE_SIZE}.",
             FERDataWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
-        image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
-    return np.asarray(image, dtype=np.uint8)
+        gray = gray.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+    return np.asarray(gray, dtype=np.uint8)

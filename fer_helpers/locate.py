@@ -7,6 +7,13 @@ import shutil
 from pathlib import Path
 
 ENV_VAR = "FER2013_DIR"
+KAGGLE_TRAIN_FILES = 28_709
+KAGGLE_TEST_FILES = 7_178
+"""Kaggle's ``msambare/fer2013`` test/ folder holds both of FER2013's test splits: 7,178 files, of which ..."""
+KAGGLE_PUBLIC_TEST_FILES = 3_589
+"""... 3,589 are named ``PublicTest_*`` (the course's test split) ..."""
+KAGGLE_PRIVATE_TEST_FILES = 3_589
+"""... and 3,589 ``PrivateTest_*`` (the private test split, held back as the final exam)."""
 GET_DATA_HINT = (
     "Get FER2013 (Kaggle 'msambare/fer2013', folders train/<class>/ and test/<class>/) into "
     "data/fer2013, or set FER2013_DIR to its folder; in Colab or on a laptop with Kaggle "
@@ -45,6 +52,9 @@ def find_fer2013(path: str | os.PathLike | None = None) -> Path | None:
 def download_fer2013(target: str | os.PathLike | None = None, dataset: str = "msambare/fer2013") -> Path:
     """Download FER2013 (Kaggle folder layout) with kagglehub and return the folder holding train/ and test/.
 
+    Kaggle's download holds 28,709 ``Training_*`` faces in train/ and 7,178 in test/: 3,589 ``PublicTest_*``
+    files (the test split the course reports on) and 3,589 ``PrivateTest_*`` files (the private test split,
+    the final exam: evaluate once at the very end, never choose anything on it). It prints those counts.
     Never called implicitly. Needs the optional ``download`` extra
     (``pip install 'fer-course[download]'``) and Kaggle credentials
     (``KAGGLE_USERNAME``/``KAGGLE_KEY`` or ``~/.kaggle/kaggle.json``; in Colab, the secrets panel).
@@ -66,12 +76,33 @@ def download_fer2013(target: str | os.PathLike | None = None, dataset: str = "ms
             f"point {ENV_VAR} at the folder that holds train/ and test/."
         ) from err
     source = _folder_with_splits(downloaded)
+    print(describe_download(source))
     if target is None:
         return source
     target = Path(target)
     if not target.exists():
         shutil.copytree(source, target)
     return target
+
+
+def describe_download(root: Path) -> str:
+    """Return what a downloaded FER2013 folder holds, against the numbers Kaggle's download should have."""
+    from fer_helpers.folder_layout import PRIVATE_TEST, split_files
+
+    train, test, private = (len(split_files(root, split)) for split in ("train", "test", PRIVATE_TEST))
+    expected = (KAGGLE_TRAIN_FILES, KAGGLE_PUBLIC_TEST_FILES, KAGGLE_PRIVATE_TEST_FILES)
+    verdict = (
+        "as expected"
+        if (train, test, private) == expected
+        else (
+            f"Kaggle's msambare/fer2013 has {KAGGLE_TRAIN_FILES:,}, {KAGGLE_PUBLIC_TEST_FILES:,} and "
+            f"{KAGGLE_PRIVATE_TEST_FILES:,}: check the download"
+        )
+    )
+    return (
+        f"FER2013 in {root}: train/ {train:,} faces; test/ {test + private:,} faces: {test:,} PublicTest (the test "
+        f"split) and {private:,} PrivateTest (the private test split, held back as the final exam); {verdict}."
+    )
 
 
 def _folder_with_splits(root: Path) -> Path:

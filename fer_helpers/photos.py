@@ -7,28 +7,24 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from fer_helpers.errors import FERDataError
 from fer_helpers.face_detection import Box
+from fer_helpers.image_decoding import read_8bit_image, to_rgb_array
 
 
 def load_photo(path: str | Path) -> np.ndarray:
     """Return the image at ``path`` as an RGB uint8 array (H, W, 3), turned upright by its EXIF orientation.
 
-    Raises :class:`FERDataError` naming the file when it is missing or not a readable image.
+    Decoded as training and evaluation decode faces (:mod:`fer_helpers.image_decoding`): a 16-bit or transparent
+    photo comes out as it looks. Raises :class:`FERDataError` naming the file when it is missing or not a
+    readable image.
     """
     path = Path(path)
     if not path.is_file():
         raise FERDataError(f"{path} does not exist or is not a file; give the path of a photo (JPEG or PNG).")
-    try:
-        with Image.open(path) as image:
-            upright = ImageOps.exif_transpose(image)
-            return np.asarray(upright.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-        raise FERDataError(
-            f"Cannot read {path} as an image ({err.__class__.__name__}); give a JPEG or PNG photo."
-        ) from err
+    return to_rgb_array(read_8bit_image(path, fix="Give a JPEG or PNG photo."))
 
 
 def save_photo(photo: np.ndarray, path: str | Path) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fer_helpers.console import run_console_script  # also quiets TensorFlow's start-up chatter
 from fer_helpers.errors import FERDataError, ModelFileError
+from fer_helpers.output_paths import check_writable_folder
 
 
 def predict_parser() -> argparse.ArgumentParser:
@@ -73,9 +74,11 @@ def predict_main(args: argparse.Namespace) -> int:
     from fer_helpers.model_files import load_trained_model
     from fer_helpers.photos import load_photo, save_photo
 
+    if args.out is not None:  # checked before any work: not a file, not read-only
+        check_writable_folder(args.out, option="--out")
     model_path = resolve_model_path(args.model)
-    model = load_trained_model(model_path)
     temperature, min_confidence = calibration_settings(model_path, args.min_confidence)
+    model = load_trained_model(model_path)
     failed = 0
     written_names: set[str] = set()
     for name in args.images:

@@ -9,6 +9,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from fer_helpers import atomic_files
+
 PACKAGES = ("fer-course", "tensorflow", "keras", "jax", "torch", "numpy", "scipy", "scikit-learn", "pillow")
 COMMIT_ENV_VAR = "FER_GIT_COMMIT"
 """Names the commit where the code runs from a copy without ``.git`` (a rented GPU machine, say)."""
@@ -107,8 +109,5 @@ def provenance() -> dict[str, object]:
 
 
 def write_json(data: dict, path: str | Path) -> Path:
-    """Write ``data`` as indented JSON to ``path`` (creating folders) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    return path
+    """Write ``data`` as indented JSON to ``path`` (creating folders) atomically, and return the path."""
+    return atomic_files.write_text(path, json.dumps(data, indent=2) + "\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 import shutil
 import time
@@ -14,17 +13,18 @@ import keras
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
+from fer_helpers import run_folder
 from fer_helpers.augmentation import baseline_augmentation, build_augmentation
+from fer_helpers.checkpoints import SafeBackupCopy, best_checkpoint, check_backup, check_best_checkpoint
 from fer_helpers.classes import NUM_CLASSES
 from fer_helpers.dataset import FERData
 from fer_helpers.models import build_model
+from fer_helpers.output_paths import check_writable_folder
 from fer_helpers.pipeline import make_dataset
 from fer_helpers.profiles import Profile
+from fer_helpers.run_folder import BACKUP_DIR, BEST_CHECKPOINT, HISTORY_FILE, STATE_FILE, RunFolderError
 
-BEST_CHECKPOINT = "best.keras"
-BACKUP_DIR = "backup"
-HISTORY_FILE = "history.csv"
-STATE_FILE = "train_state.json"
+AUGMENTATIONS = ("full", "baseline", "none")
 FROZEN_TAIL_EPOCHS = 2
 """In the last this-many planned epochs the plan may shrink but no longer grow."""
 SGD_MOMENTUM = 0.9
@@ -62,7 +62,7 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if self.state_path.is_file():
-            self.state.update(json.loads(self.state_path.read_text()))
+            self.state.update(run_folder.read_state_file(self.state_path))
         self.steps_per_epoch = max(1, int(self.params.get("steps") or 1))
 
     def learning_rate_at(self, progress_epochs: float) -> float:
@@ -107,7 +107,7 @@ class BudgetedCosineSchedule(keras.callbacks.Callback):
                 self.model.stop_training = True
         if epoch + 1 >= state["planned_epochs"]:
             self.model.stop_training = True
-        self.state_path.write_text(json.dumps(state, indent=2))
+        run_folder.write_state_file(self.state_path, state)
 
 
 class BudgetedPlateauSchedule(BudgetedCosineSchedule):
@@ -182,6 +182,10 @@ class TrainingRun:
     best_val_accuracy: float | None
     """None when there was no validation split."""
     resumed: bool
+    earlier_seconds: float = 0.0
+    """Training seconds spent before this call (by the interrupted run it resumed, or the finished run it loaded)."""
+    reloaded: bool = False
+    """True when the run had already finished and was loaded from its folder instead of trained again."""
 
 
 def balanced_class_weights(labels: np.ndarray) -> dict[int, float]:
@@ -285,13 +289,15 @@ def build_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """Return the callbacks :func:`train_model` gives ``fit``, in the order Keras calls them.
 
-    Backup (``backup/`` under ``out_dir``), ``schedule``, ``ReduceLROnPlateau`` (a ``plateau`` profile with
-    validation, see :func:`plateau_callbacks`), the weight average's swap (if the profile keeps one),
-    the best checkpoint on validation accuracy (``best.keras``; without validation every epoch overwrites it),
-    early stopping (with ``stop_early``) and the CSV history (``history.csv``), then ``extra_callbacks``.
-    ``best_so_far`` is a resumed run's best validation accuracy: the checkpoint only overwrites a better one.
+    The backup (``backup/`` under ``out_dir``, with a safe copy of its weights), ``schedule``, ``ReduceLROnPlateau``
+    (a ``plateau`` profile with validation, see :func:`plateau_callbacks`), the weight average's swap (if the
+    profile keeps one), the CSV history (``history.csv``), the best checkpoint on validation accuracy
+    (``best.keras``, written atomically; without validation every epoch overwrites it), early stopping (with
+    ``stop_early``), the clean-up of a run set aside by ``overwrite``, then ``extra_callbacks``. ``best_so_far`` is a
+    resumed run's best validation accuracy: the checkpoint only overwrites a better one.
     """
     out_dir = Path(out_dir)
+    backup_dir = out_dir / BACKUP_DIR
     # The backup keeps the raw weights (and the average, inside the optimizer); with a weight average,
     # validation, early stopping and the best checkpoint all see the averaged weights.
     weight_average = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if profile.ema_momentum is not None else []
@@ -299,22 +305,105 @@ def build_callbacks(
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", mode="max", patience=profile.patience, start_from_epoch=schedule.max_epochs // 2
     )
+    # Order matters at the end of an epoch: the backup first (raw weights, before a weight average is swapped
+    # in), and the history before the best checkpoint, so that a crash while the model is written loses no row.
     return [
-        keras.callbacks.BackupAndRestore(str(out_dir / BACKUP_DIR)),
+        keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
+        SafeBackupCopy(backup_dir),
         schedule,
         *plateau_callbacks(profile, validate),
         *weight_average,
-        keras.callbacks.ModelCheckpoint(
-            str(out_dir / BEST_CHECKPOINT),
+        keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
+        *best_checkpoint(
+            out_dir / BEST_CHECKPOINT,
             monitor="val_accuracy",
             mode="max",
             save_best_only=validate,  # no validation: every epoch overwrites it, so the last one stays
             initial_value_threshold=best_so_far,
         ),
         *([stopper] if stop_early else []),
-        keras.callbacks.CSVLogger(str(out_dir / HISTORY_FILE), append=True),
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: run_folder.discard_previous_run(out_dir)),
         *(extra_callbacks or []),
     ]
+
+
+def run_settings(
+    profile: Profile,
+    model_name: str | None,
+    epochs: int | None,
+    class_weights: bool,
+    augment: str,
+    seed: int,
+    data: dict,
+) -> dict:
+    """Return what defines a run (recorded in ``train_state.json``): a run resumes or reloads only with the same.
+
+    ``data`` is :func:`data_settings` (what ``fer-train`` knows before loading), or :func:`fer_data_settings`.
+    """
+    return {
+        "model": model_name or profile.model,
+        "profile": profile.to_dict(),
+        "epochs": epochs,
+        "class_weights": class_weights,
+        "augment": augment,
+        "seed": seed,
+        "data": data,
+    }
+
+
+def fer_data_settings(data: FERData) -> dict:
+    """Return :func:`data_settings` for loaded data, with the sizes of its training and validation splits."""
+    validation = len(data.val) > 0
+    return data_settings(data.source, data.location, validation) | {"train": len(data.train), "val": len(data.val)}
+
+
+def data_settings(source: str, location: str | Path, validation: bool) -> dict:
+    """Return the data part of :func:`run_settings` (known before the data is loaded)."""
+    return {"source": source, "location": str(Path(location).expanduser().resolve()), "validation": validation}
+
+
+def check_training_arguments(epochs: int | None, augment: str) -> None:
+    """Raise ``ValueError`` for an epoch count below 1 or an unknown augmentation, before anything is touched."""
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1):
+        raise ValueError(f"epochs must be a whole number of at least 1 (or None for the profile's), not {epochs!r}.")
+    if augment not in AUGMENTATIONS:
+        raise ValueError(f"augment must be one of {', '.join(AUGMENTATIONS)}, not {augment!r}.")
+
+
+def check_same_run(out_dir: Path, settings: dict, status: str) -> None:
+    """Raise :class:`RunFolderError` if the run in ``out_dir`` was started with other ``settings``."""
+    differences = run_folder.settings_differences(run_folder.recorded_settings(out_dir), settings)
+    if not differences:
+        return
+    what = "an interrupted run" if status == run_folder.RESUMABLE else "a finished run"
+    action = "resume it" if status == run_folder.RESUMABLE else "load it"
+    raise RunFolderError(
+        f"{out_dir} holds {what} with other settings ({'; '.join(differences[:4])}"
+        f"{'; ...' if len(differences) > 4 else ''}). Use the same settings to {action}, another folder for a new "
+        "run, or overwrite=True (fer-train --overwrite) to replace it."
+    )
+
+
+def load_trained_run(out_dir: Path) -> TrainingRun:
+    """Return the :class:`TrainingRun` of a run that finished training in ``out_dir``, loaded from its files."""
+    state = run_folder.read_state(out_dir)
+    best = keras.models.load_model(out_dir / BEST_CHECKPOINT, compile=False)
+    if "augmentation" in [layer.name for layer in best.layers]:  # augmentation + model: keep the model
+        best = next(layer for layer in best.layers if layer.name != "augmentation")
+    history = read_history(out_dir / HISTORY_FILE)
+    seconds = float(state.get("elapsed_seconds", 0.0))
+    return TrainingRun(
+        model=best,
+        out_dir=out_dir,
+        history=history,
+        training_seconds=seconds,
+        epochs_run=len(history.get("epoch", [])),
+        planned_epochs=int(state.get("planned_epochs", len(history.get("epoch", [])))),
+        best_val_accuracy=max(history["val_accuracy"]) if history.get("val_accuracy") else None,
+        resumed=bool(state.get("resumed", False)),
+        earlier_seconds=seconds,
+        reloaded=True,
+    )
 
 
 def train_model(
@@ -328,24 +417,35 @@ def train_model(
     seed: int = 42,
     verbose: int | str = "auto",
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    overwrite: bool = False,
 ) -> TrainingRun:
     """Train ``model_name`` (default: the profile's) on ``data`` and return the best model by validation accuracy.
 
     With no validation faces (a final refit on all of train) it returns the last epoch's model.
     Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
-    rerunning after a crash resumes from it), ``history.csv`` and ``train_state.json``.
+    calling again after a crash resumes from it), ``history.csv`` and ``train_state.json`` (the time plan and the
+    run's settings). Called again on a run that has finished, it loads that run instead of training again; other
+    settings raise :class:`RunFolderError` unless ``overwrite`` (which starts a new run, deleting the earlier one
+    only once the new one has finished its first epoch).
     ``augment`` is ``"full"`` (flip, one affine warp, erasing), ``"baseline"`` (the seed project's four layers)
     or ``"none"``;
     ``extra_callbacks`` run after the course's own (checkpoint, backup, schedule, early stopping, CSV log).
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backup_dir = out_dir / BACKUP_DIR
-    resumed = backup_dir.exists() and any(backup_dir.iterdir())
-    if not resumed:  # a fresh run: forget the files of any earlier, finished run
-        for name in (HISTORY_FILE, STATE_FILE, BEST_CHECKPOINT):
-            (out_dir / name).unlink(missing_ok=True)
-        shutil.rmtree(backup_dir, ignore_errors=True)
+    check_training_arguments(epochs, augment)
+    out_dir = Path(out_dir).expanduser()
+    run_folder.recover_previous_run(out_dir)
+    settings = run_settings(profile, model_name, epochs, class_weights, augment, seed, fer_data_settings(data))
+    status = run_folder.run_status(out_dir)
+    if status in (run_folder.TRAINED, run_folder.FINISHED) and not overwrite:
+        check_same_run(out_dir, settings, status)
+        print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
+        return load_trained_run(out_dir)
+    check_writable_folder(out_dir, option="the run folder")
+    resumed = status == run_folder.RESUMABLE and not overwrite
+    if resumed:
+        check_same_run(out_dir, settings, status)
+    state = run_folder.read_state(out_dir) if resumed else {}
+    earlier_seconds = float(state.get("elapsed_seconds", 0.0))
 
     keras.utils.set_random_seed(seed)
     if profile.deterministic and keras.backend.backend() == "tensorflow":
@@ -353,8 +453,7 @@ def train_model(
 
         tf.config.experimental.enable_op_determinism()
     # A resumed run must not replay epoch 1's shuffle order and augmentations: offset the data seed.
-    state_file = out_dir / STATE_FILE
-    data_seed = seed + (json.loads(state_file.read_text())["epochs_done"] if resumed and state_file.is_file() else 0)
+    data_seed = seed + int(state.get("epochs_done", 0))
     augmentation = augmentation_for(profile, augment, seed=data_seed)
     on_device = augmentation is not None and augments_inside_model()
     if profile.mixed_precision:
@@ -375,6 +474,19 @@ def train_model(
     validate = len(data.val) > 0
     val_ds = make_dataset(data.val, batch_size=256) if validate else None
 
+    backup_dir = out_dir / BACKUP_DIR
+    if resumed:  # before anything changes: a torn backup falls back to its safe copy, or stops here
+        check_backup(trainee, out_dir)
+        best_is_readable = check_best_checkpoint(out_dir)
+        set_aside = False
+    else:
+        best_is_readable = True
+        out_dir.mkdir(parents=True, exist_ok=True)
+        set_aside = run_folder.set_aside_previous_run(out_dir)
+    run_folder.write_state_file(
+        out_dir / STATE_FILE, {**state, "settings": settings, "finished": False, "resumed": resumed}
+    )
+
     max_epochs = epochs or profile.max_epochs
     budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
     schedule = budgeted_schedule(profile, max_epochs, budget, out_dir / STATE_FILE)
@@ -385,22 +497,35 @@ def train_model(
         schedule=schedule,
         validate=validate,
         stop_early=epochs is None and validate,  # a fixed epoch count means exactly that many
-        best_so_far=max(earlier) if resumed and earlier else None,
+        best_so_far=max(earlier) if resumed and earlier and best_is_readable else None,
         extra_callbacks=extra_callbacks,
     )
-    trainee.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=max_epochs,
-        callbacks=callbacks,
-        class_weight=balanced_class_weights(data.train.labels) if class_weights else None,
-        shuffle=False,  # the input pipeline shuffles
-        verbose=verbose,
-    )
+    try:
+        trainee.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=max_epochs,
+            callbacks=callbacks,
+            class_weight=balanced_class_weights(data.train.labels) if class_weights else None,
+            shuffle=False,  # the input pipeline shuffles
+            verbose=verbose,
+        )
+    except BaseException:
+        if set_aside and not run_folder.has_backup(out_dir):  # failed before its first epoch: nothing replaced
+            run_folder.restore_previous_run(out_dir)
+        raise
     history = read_history(out_dir / HISTORY_FILE)
-    best = keras.models.load_model(out_dir / BEST_CHECKPOINT, compile=False)
+    try:
+        best = keras.models.load_model(out_dir / BEST_CHECKPOINT, compile=False)
+    except Exception as err:  # the backup is still there: the run can be resumed or started over
+        raise RunFolderError(
+            f"Training ended, but {out_dir / BEST_CHECKPOINT} cannot be read ({err.__class__.__name__}: {err}). "
+            f"The backup is kept; rerun to try again, or start over with overwrite=True (fer-train --overwrite)."
+        ) from err
     if on_device:  # the checkpoint holds augmentation + model: keep the model
         best = best.get_layer(model.name)
+    run_folder.write_state_file(out_dir / STATE_FILE, {**schedule.state, "finished": True})
+    shutil.rmtree(backup_dir, ignore_errors=True)
     return TrainingRun(
         model=best,
         out_dir=out_dir,
@@ -410,4 +535,5 @@ def train_model(
         planned_epochs=int(schedule.state["planned_epochs"]),
         best_val_accuracy=max(history["val_accuracy"]) if validate and history.get("val_accuracy") else None,
         resumed=resumed,
+        earlier_seconds=earlier_seconds,
     )

@@ -26,6 +26,22 @@ def write_face(path: Path, value: int = 128, size: int = 48, mode: str = "L") ->
     return path
 
 
+CACHE_ENV_VAR = "FER_CACHE_DIR"
+"""fer_helpers.decoded_cache.CACHE_ENV_VAR (named here so that the tests also run against older code)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_decoded_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Give the test session its own decoded-face cache (removed with the session's temporary files)."""
+    previous = os.environ.get(CACHE_ENV_VAR)
+    os.environ[CACHE_ENV_VAR] = str(tmp_path_factory.mktemp("decoded_cache"))
+    yield
+    if previous is None:
+        os.environ.pop(CACHE_ENV_VAR, None)
+    else:
+        os.environ[CACHE_ENV_VAR] = previous
+
+
 @pytest.fixture
 def tiny_layout(tmp_path: Path) -> Path:
     """Return a Kaggle-layout folder with 3 train and 1 test face per class."""
@@ -34,6 +50,22 @@ def tiny_layout(tmp_path: Path) -> Path:
         for i in range(3):
             write_face(root / "train" / name / f"Training_{label}{i}.jpg", value=label * 30 + i)
         write_face(root / "test" / name / f"PublicTest_{label}.png", value=label * 30 + 7)
+    return root
+
+
+@pytest.fixture
+def kaggle_layout(tmp_path: Path) -> Path:
+    """Return a folder laid out like Kaggle's msambare/fer2013 download, with its real file names.
+
+    train/ holds ``Training_*`` files (2 per class); test/ mixes ``PublicTest_*`` (2 per class) and
+    ``PrivateTest_*`` (1 per class) files, as Kaggle's test/ folder does.
+    """
+    root = tmp_path / "msambare_fer2013"
+    for label, name in enumerate(CLASS_NAMES):
+        for i in range(2):
+            write_face(root / "train" / name / f"Training_{10000 * label + i:08d}.jpg", value=label * 30 + i)
+            write_face(root / "test" / name / f"PublicTest_{20000 * label + i:08d}.jpg", value=label * 30 + 10 + i)
+        write_face(root / "test" / name / f"PrivateTest_{30000 * label:08d}.jpg", value=label * 30 + 20)
     return root
 
 

@@ -71,3 +71,19 @@ def test_no_rows(tmp_path: Path):
 def test_missing_file(tmp_path: Path):
     with pytest.raises(FERDataError, match=r"does not exist"):
         load_csv_layout(tmp_path / "nope.csv")
+
+
+def test_a_csv_saved_by_excel_with_a_byte_order_mark_loads(tmp_path: Path):
+    path = tmp_path / "fer2013.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + f"emotion,pixels,Usage\r\n3,{PIXELS},Training\r\n6,{PIXELS},PublicTest\r\n".encode()
+    )
+    splits = load_csv_layout(path)
+    assert len(splits["train"]) == 1 and len(splits["test"]) == 1
+
+
+def test_a_semicolon_csv_names_the_expected_header(tmp_path: Path):
+    path = tmp_path / "fer2013.csv"
+    path.write_text(f"emotion;pixels;Usage\n3;{PIXELS};Training\n")
+    with pytest.raises(FERDataError, match=r"header lacks column\(s\) emotion, pixels, Usage"):
+        load_csv_layout(path)

@@ -9,7 +9,7 @@ import pytest
 
 from fer_helpers.classes import CLASS_NAMES
 from fer_helpers.errors import FERDataError, FERDataWarning
-from fer_helpers.folder_layout import load_folder_layout
+from fer_helpers.folder_layout import load_folder_layout, load_split
 from tests.conftest import write_face
 
 
@@ -96,3 +96,152 @@ def test_data_is_never_modified(tiny_layout: Path):
         warnings.simplefilter("ignore")
         load_folder_layout(tiny_layout)
     assert snapshot() == before
+
+
+# --- FER2013's two test splits in Kaggle's test/ folder -------------------------------------------------------------
+
+
+def test_kaggle_test_folder_splits_by_file_name(kaggle_layout: Path):
+    splits = load_folder_layout(kaggle_layout)
+    assert sorted(splits) == ["private_test", "test", "train"]
+    assert len(splits["train"]) == 14 and len(splits["test"]) == 14 and len(splits["private_test"]) == 7
+    assert all(Path(o).name.startswith("PublicTest_") for o in splits["test"].origins)
+    assert all(Path(o).name.startswith("PrivateTest_") for o in splits["private_test"].origins)
+    assert splits["private_test"].class_counts() == {name: 1 for name in CLASS_NAMES}
+
+
+def test_a_test_folder_without_prefixes_loads_as_before(tiny_layout: Path):
+    for path in (tiny_layout / "test").rglob("*.png"):
+        path.rename(path.with_name(path.name.replace("PublicTest_", "my_face_")))
+    splits = load_folder_layout(tiny_layout)
+    assert sorted(splits) == ["test", "train"] and len(splits["test"]) == 7
+
+
+def test_only_private_files_in_test_is_refused_with_the_reason(kaggle_layout: Path):
+    for path in (kaggle_layout / "test").rglob("PublicTest_*"):
+        path.unlink()
+    with pytest.raises(FERDataError, match=r"only PrivateTest_\* files .* no test faces"):
+        load_folder_layout(kaggle_layout)
+
+
+def test_asking_for_an_absent_private_split_says_so(tiny_layout: Path):
+    with pytest.raises(FERDataError, match=r"no PrivateTest_\* files, so there is no private test split"):
+        load_split(tiny_layout, "private_test")
+
+
+def test_the_kaggle_download_numbers(tmp_path: Path, monkeypatch, capsys):
+    """A constructed Kaggle-style download: test/ holds 7,178 files, 3,589 PublicTest_* and 3,589 PrivateTest_*."""
+    import sys
+    import types
+
+    from fer_helpers import locate
+
+    assert locate.KAGGLE_TEST_FILES == 7178 == locate.KAGGLE_PUBLIC_TEST_FILES + locate.KAGGLE_PRIVATE_TEST_FILES
+    assert locate.KAGGLE_PUBLIC_TEST_FILES == 3589
+    root = tmp_path / "kagglehub" / "datasets" / "msambare" / "fer2013" / "versions" / "1"
+    face = write_face(tmp_path / "face.png").read_bytes()
+    for prefix in ("PublicTest", "PrivateTest"):
+        for i in range(3589):
+            folder = root / "test" / CLASS_NAMES[i % 7]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{prefix}_{i:08d}.jpg").write_bytes(face)  # PNG bytes: read by content
+    for name in CLASS_NAMES:
+        write_face(root / "train" / name / "Training_00000001.jpg")
+    assert sum(1 for _ in (root / "test").rglob("*.jpg")) == 7178
+    monkeypatch.setitem(sys.modules, "kagglehub", types.SimpleNamespace(dataset_download=lambda name: str(root)))
+    assert locate.download_fer2013() == root
+    printed = capsys.readouterr().out
+    assert "test/ 7,178 faces: 3,589 PublicTest (the test split) and 3,589 PrivateTest" in printed
+    splits = load_folder_layout(root)
+    assert len(splits["test"]) == 3589 and len(splits["private_test"]) == 3589
+
+
+# --- folder oddities a Mac, Windows or Jupyter user leaves behind -------------------------------------------------
+
+
+LITTER = {
+    "train/.DS_Store": b"\x00\x00\x00\x01Bud1",
+    "train/happy/.DS_Store": b"\x00\x00\x00\x01Bud1",
+    "train/happy/._Training_30.jpg": b"\x00\x05\x16\x07AppleDouble",
+    "train/Thumbs.db": b"\xd0\xcf\x11\xe0",
+    "train/sad/Thumbs.db": b"\xd0\xcf\x11\xe0",
+    "test/desktop.ini": b"[.ShellClassInfo]",
+    "test/angry/desktop.ini": b"[.ShellClassInfo]",
+    "__MACOSX/train/happy/._Training_30.jpg": b"\x00\x05\x16\x07",
+    "train/__MACOSX/happy/._x.jpg": b"\x00\x05\x16\x07",
+    "test/.ipynb_checkpoints/notes-checkpoint.ipynb": b"{}",
+    "train/fear/.ipynb_checkpoints/Training_20-checkpoint.jpg": b"not read",
+    "test/happy/notes.txt": b"labelling notes",
+    "train/.Trash-1000/files/x.jpg": b"deleted",
+}
+
+
+@pytest.mark.parametrize("litter", list(LITTER))
+def test_litter_is_ignored(tiny_layout: Path, litter: str):
+    path = tiny_layout / litter
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(LITTER[litter])
+    splits = load_folder_layout(tiny_layout)
+    assert len(splits["train"]) == 21 and len(splits["test"]) == 7
+
+
+def test_upper_case_class_folders_keep_their_labels(tiny_layout: Path):
+    (tiny_layout / "train" / "happy").rename(tiny_layout / "train" / "Happy")
+    (tiny_layout / "test" / "sad").rename(tiny_layout / "test" / "SAD")
+    splits = load_folder_layout(tiny_layout)
+    assert splits["train"].class_counts()["happy"] == 3 and splits["test"].class_counts()["sad"] == 1
+
+
+def test_symlinked_class_folder_and_image_are_followed(tiny_layout: Path, tmp_path: Path):
+    elsewhere = tmp_path / "elsewhere"
+    (tiny_layout / "train" / "angry").rename(elsewhere)
+    (tiny_layout / "train" / "angry").symlink_to(elsewhere, target_is_directory=True)
+    (tiny_layout / "train" / "happy" / "linked.png").symlink_to(elsewhere / "Training_00.jpg")
+    splits = load_folder_layout(tiny_layout)
+    assert splits["train"].class_counts()["angry"] == 3 and splits["train"].class_counts()["happy"] == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("broken_link", r"link to a file that does not exist"),
+        ("misspelt_test_class", r"Unknown class folder .*hapy"),
+        ("trailing_space_class", r"Unknown class folder .*happy "),
+        ("loose_test_image", r"1 image\(s\) outside any class folder \(first: loose\.png\)"),
+        ("nested_folder", r"folder inside a class folder"),
+        ("only_non_images", r"test/angry holds no images"),
+        ("archive", r"is an archive: unpack it first"),
+        ("one_level_up", r"has no train/ or test/ folder.*one level further down"),
+    ],
+)
+def test_layouts_read_wrongly_are_refused(tiny_layout: Path, change: str, message: str):
+    root = tiny_layout
+    if change == "broken_link":
+        (root / "train" / "sad" / "gone.jpg").symlink_to(root / "nowhere.jpg")
+    elif change == "misspelt_test_class":
+        (root / "test" / "happy").rename(root / "test" / "hapy")
+    elif change == "trailing_space_class":
+        (root / "train" / "happy").rename(root / "train" / "happy ")
+    elif change == "loose_test_image":
+        write_face(root / "test" / "loose.png")
+    elif change == "nested_folder":
+        write_face(root / "train" / "happy" / "more" / "Training_99.jpg")
+    elif change == "only_non_images":
+        for path in (root / "test" / "angry").iterdir():
+            path.unlink()
+        (root / "test" / "angry" / "readme.txt").write_text("faces go here")
+    elif change == "archive":
+        root = root.parent / "fer2013.zip"
+        root.write_bytes(b"PK\x03\x04")
+    elif change == "one_level_up":
+        root = root.parent
+    with pytest.raises(FERDataError, match=message):
+        load_folder_layout(root)
+
+
+def test_empty_image_can_be_skipped(tiny_layout: Path):
+    (tiny_layout / "test" / "happy" / "PublicTest_empty.jpg").write_bytes(b"")
+    with pytest.raises(FERDataError, match=r"PublicTest_empty\.jpg: the file is empty"):
+        load_folder_layout(tiny_layout)
+    with pytest.warns(FERDataWarning, match="PublicTest_empty.jpg"):
+        assert len(load_folder_layout(tiny_layout, skip_bad_files=True)["test"]) == 7

@@ -33,7 +33,10 @@ def splits():
 
 def test_split_sizes(splits):
     assert len(splits["train"]) == 28709
-    assert len(splits["test"]) == 3589
+    assert len(splits["test"]) == 3589  # PublicTest only, also where test/ holds Kaggle's 7,178 files
+    assert all(Path(origin).name.startswith("PublicTest_") for origin in splits["test"].origins)
+    if "private_test" in splits:  # Kaggle's full download; the CI copy holds PublicTest only
+        assert len(splits["private_test"]) == 3589
 
 
 def test_per_class_counts(splits):
