@@ -20,7 +20,7 @@ import keras
 
 from fer_helpers import atomic_files
 from fer_helpers.errors import FERDataWarning
-from fer_helpers.run_folder import BACKUP_DIR, BEST_CHECKPOINT, RunFolderError
+from fer_helpers.run_folder import BACKUP_DIR, BEST_CHECKPOINT, RunFolderError, discard_previous_run
 
 KERAS_BACKUP_WEIGHTS = "latest.weights.h5"
 KERAS_BACKUP_METADATA = "training_metadata.json"
@@ -140,3 +140,14 @@ def _first_line(err: BaseException) -> str:
     """Return the first line of an error message, shortened."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     return text[:160]
+
+
+class DiscardReplacedRun(keras.callbacks.Callback):
+    """After the first finished epoch, delete the earlier run that ``overwrite`` set aside: the new one trains."""
+
+    def __init__(self, out_dir: Path):
+        super().__init__()
+        self.out_dir = Path(out_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        discard_previous_run(self.out_dir)

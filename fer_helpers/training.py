@@ -15,7 +15,13 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from fer_helpers import run_folder
 from fer_helpers.augmentation import baseline_augmentation, build_augmentation
-from fer_helpers.checkpoints import SafeBackupCopy, best_checkpoint, check_backup, check_best_checkpoint
+from fer_helpers.checkpoints import (
+    DiscardReplacedRun,
+    SafeBackupCopy,
+    best_checkpoint,
+    check_backup,
+    check_best_checkpoint,
+)
 from fer_helpers.classes import NUM_CLASSES
 from fer_helpers.dataset import FERData
 from fer_helpers.models import build_model
@@ -322,7 +328,7 @@ def build_callbacks(
             initial_value_threshold=best_so_far,
         ),
         *([stopper] if stop_early else []),
-        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: run_folder.discard_previous_run(out_dir)),
+        DiscardReplacedRun(out_dir),
         *(extra_callbacks or []),
     ]
 

@@ -21,12 +21,15 @@ def test_build_callbacks_in_the_order_fit_calls_them(tmp_path: Path):
     planned = schedule(tmp_path)
     callbacks = build_callbacks(profile=get_profile("cpu"), out_dir=tmp_path, schedule=planned)
     assert names(callbacks) == [
-        "BackupAndRestore", "BudgetedCosineSchedule", "ModelCheckpoint", "EarlyStopping", "CSVLogger"
+        "BackupAndRestore", "SafeBackupCopy", "BudgetedCosineSchedule", "CSVLogger", "ModelCheckpoint",
+        "PromoteStagedCheckpoint", "EarlyStopping", "DiscardReplacedRun",
     ]  # fmt: skip
-    backup, _, checkpoint, stopper, log = callbacks
-    assert callbacks[1] is planned
+    backup, _, _, log, checkpoint, promote, stopper, _ = callbacks
+    assert callbacks[2] is planned
     assert backup.backup_dir == str(tmp_path / "backup")
-    assert checkpoint.filepath == str(tmp_path / "best.keras") and checkpoint.save_best_only
+    # the checkpoint is written beside best.keras, then renamed over it: a crash cannot tear best.keras
+    assert checkpoint.filepath == str(tmp_path / "best.staging.keras") and checkpoint.save_best_only
+    assert promote.best == tmp_path / "best.keras"
     assert (checkpoint.monitor, checkpoint.mode, stopper.monitor, stopper.mode) == ("val_accuracy", "max") * 2
     assert stopper.patience == get_profile("cpu").patience and stopper.start_from_epoch == 20  # half of 40
     assert log.filename == str(tmp_path / "history.csv") and log.append
@@ -45,7 +48,7 @@ def test_build_callbacks_options(tmp_path: Path):
         extra_callbacks=[extra],
     )
     assert "EarlyStopping" not in names(callbacks) and "SwapEMAWeights" in names(callbacks)
-    assert callbacks[-1] is extra
+    assert callbacks[-1] is extra and names(callbacks)[-2] == "DiscardReplacedRun"
     checkpoint = next(c for c in callbacks if isinstance(c, keras.callbacks.ModelCheckpoint))
     assert not checkpoint.save_best_only  # no validation: the last epoch is kept
     assert checkpoint.best == 0.6  # a resumed run only overwrites a better checkpoint
@@ -54,6 +57,6 @@ def test_build_callbacks_options(tmp_path: Path):
 def test_build_callbacks_lowers_the_rate_on_a_plateau_only_with_validation(tmp_path: Path):
     plateau = dataclasses.replace(get_profile("cpu"), schedule="plateau")
     with_validation = names(build_callbacks(profile=plateau, out_dir=tmp_path, schedule=schedule(tmp_path)))
-    assert with_validation[1:3] == ["BudgetedCosineSchedule", "ReduceLROnPlateau"]
+    assert with_validation[2:4] == ["BudgetedCosineSchedule", "ReduceLROnPlateau"]
     refit = build_callbacks(profile=plateau, out_dir=tmp_path, schedule=schedule(tmp_path), validate=False)
     assert "ReduceLROnPlateau" not in names(refit)
