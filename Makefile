@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+OLDEST ?= .venv-oldest
 
-.PHONY: run test unit notebooks lint benchmark clean-venv
+.PHONY: run test unit notebooks lab-test test-oldest lint benchmark repository-url clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +26,26 @@ unit: $(STAMP)  ## unit tests only
 notebooks: $(STAMP)  ## notebooks only (smoke profile)
 	FER_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider notebooks --nbval-lax --nbval-current-env
 
+lab-test: $(STAMP)  ## every notebook in JupyterLab in headless Chromium, Run All Cells (smoke profile; needs chromium)
+	FER_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider -s tests/lab_notebooks.py
+
+# Every runtime and dev dependency at its floor's release series (">=X" in pyproject.toml installed as "==X.*"),
+# in a fresh $(OLDEST), then the unit tests there.
+test-oldest: $(STAMP)  ## unit tests with the oldest versions pyproject.toml allows
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(BIN)/python -m fer_helpers.versions --oldest dev > $(OLDEST)/oldest-constraints.txt
+	$(OLDEST)/bin/python -m pip install -q -c $(OLDEST)/oldest-constraints.txt -e ".[dev]"
+	@echo "test-oldest: installed at the floors:"; $(OLDEST)/bin/python -m pip list --format=freeze \
+	  | grep -i -E "^($$(cut -d= -f1 $(OLDEST)/oldest-constraints.txt | paste -sd'|'))=="
+	$(OLDEST)/bin/python -m pytest -p no:cacheprovider tests
+
 lint: $(STAMP)
-	$(BIN)/ruff check fer_helpers tests benchmarks
+	$(BIN)/ruff check fer_helpers tests benchmarks docs
+	$(BIN)/ruff format --check fer_helpers tests benchmarks docs
+
+repository-url:  ## after changing [project.urls] Repository: write it into the README's and notebooks' Colab links
+	$(PYTHON) docs/set_repository_url.py
 
 benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/training_throughput.py
@@ -34,4 +53,4 @@ benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/video_throughput.py
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(OLDEST)

@@ -16,11 +16,12 @@ Which notebook uses which module (each notebook writes the code it teaches first
   ``demo_video``, ``webcam``
 - 10 limits and responsible use: ``calibration`` (ECE, temperature scaling, "not sure" thresholds)
 
-Every notebook starts with ``notebook_setup``. The console scripts live in ``cli`` (``fer-train``,
-``fer-evaluate``) and ``predict_cli`` (``fer-predict``, photos and videos), with ``console`` for what they share
-(one error path, ``--debug``) and ``output_paths`` to check output paths first. ``model_files`` loads saved models,
-``provenance`` records what produced a model or a metric, ``atomic_files`` writes files a crash cannot tear,
-``locate`` finds the data.
+Every notebook starts with ``notebook_setup``, which checks the installed versions against ``versions`` (the floors
+pyproject.toml declares). The console scripts live in ``cli`` (``fer-train``, ``fer-evaluate``) and ``predict_cli``
+(``fer-predict``, photos and videos), with ``console`` for what they share (one error path, ``--debug``) and
+``output_paths`` to check output paths first; both routes import ``quiet`` first, which keeps TensorFlow's native
+start-up log off the screen. ``model_files`` loads saved models, ``provenance`` records what produced a model or a
+metric, ``atomic_files`` writes files a crash cannot tear, ``locate`` finds the data.
 """
 
 __version__ = "0.1.0"

@@ -15,9 +15,8 @@ import sys
 import traceback
 from collections.abc import Callable
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter (set before it is imported)
-
-from fer_helpers.errors import FERDataError, ModelFileError  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the console)
+from fer_helpers.errors import FERDataError, ModelFileError
 
 DEBUG_ENV_VAR = "FER_DEBUG"
 EXPECTED_ERRORS = (FERDataError, ModelFileError, ValueError, RuntimeError, OSError)

@@ -2,9 +2,10 @@
 
 The course ships the ``cpu`` recipe's model, and may ship a ``gpu`` recipe's model beside it
 (``models/fer_*_gpu.keras``); the default is the one with the higher validation accuracy recorded in its JSON
-(:func:`best_shipped_model`). When no model exists (a fresh clone without ``models/``),
-:func:`load_course_model` trains a quick ``smoke`` model with notebook 04's code path, and says so, so that
-notebooks 05-07 still run.
+(:func:`best_shipped_model`). The shipped models live in ``models/`` of the repository, and pip installs them with
+the package (package data in ``fer_helpers/shipped_models/``), so a ``pip install`` of the course without a
+checkout, as in Colab, brings them too. When no model exists at all, :func:`load_course_model` trains a quick
+``smoke`` model with notebook 04's code path, and says so, so that notebooks 05-07 still run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SHIPPED_MODEL = Path("models") / "fer_vgg_bn_cpu.keras"
 """The course's shipped cpu model (trained by ``fer-train --profile cpu`` on FER2013), relative to the project root."""
 GPU_MODEL_PATTERN = "fer_*_gpu.keras"
 """Shipped models of the gpu recipe, in ``models/`` (named after their architecture, e.g. ``fer_vgg_bn_gpu.keras``)."""
+INSTALLED_MODELS = "shipped_models"
+"""The folder of the installed ``fer_helpers`` package that holds ``models/`` (``package-dir`` in pyproject.toml)."""
 NOTEBOOK_RUN_DIR = Path("runs") / "notebook04"
 """Where notebook 04 saves its run, relative to the project root."""
 SMOKE_FALLBACK_NOTE = "a smoke-profile model trained just now, because no trained model was found"
@@ -65,10 +68,33 @@ def _beats(record: tuple[float, tuple] | None, incumbent: tuple[float, tuple] | 
     return record is not None and incumbent is not None and record[1] == incumbent[1] and record[0] > incumbent[0]
 
 
+def installed_model_folders() -> list[Path]:
+    """Return where the installed package keeps the shipped models: its package data, else (an editable install)
+    the ``models/`` folder of the checkout it was installed from."""
+    package = Path(__file__).resolve().parent
+    return [package / INSTALLED_MODELS, package.parent / SHIPPED_MODEL.parent]
+
+
+def shipped_models_folder() -> Path:
+    """Return the folder of the shipped models: the checkout's ``models/`` if it holds one, else the installed
+    package's (:func:`installed_model_folders`); the checkout's when there is none anywhere."""
+    checkout = project_root() / SHIPPED_MODEL.parent
+    for folder in [checkout, *installed_model_folders()]:
+        if (folder / SHIPPED_MODEL.name).is_file() or any(folder.glob(GPU_MODEL_PATTERN)):
+            return folder
+    return checkout
+
+
+def shipped_file(name: str) -> Path | None:
+    """Return the file ``name`` of :func:`shipped_models_folder` (a model or its JSON), None if it is not there."""
+    path = shipped_models_folder() / name
+    return path if path.is_file() else None
+
+
 def shipped_model_path() -> Path:
-    """Return the absolute path of the default shipped model (:func:`best_shipped_model`; it may be absent in a
-    pip-installed package)."""
-    return best_shipped_model(project_root() / SHIPPED_MODEL.parent)
+    """Return the absolute path of the default shipped model (:func:`best_shipped_model` in
+    :func:`shipped_models_folder`); it may not exist."""
+    return best_shipped_model(shipped_models_folder())
 
 
 def find_course_model() -> tuple[Path | None, str]:

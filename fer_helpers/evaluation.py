@@ -26,10 +26,24 @@ def predict_probabilities(
 ) -> np.ndarray:
     """Return class probabilities (N, 7) for uint8 faces (N, 48, 48); with ``tta`` averaged with the mirrored faces."""
     x = as_model_input(images)
-    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    probs = call_in_batches(model, x, batch_size=batch_size)
     if tta:
-        probs = (probs + model.predict(x[:, :, ::-1, :], batch_size=batch_size, verbose=0)) / 2
+        probs = (probs + call_in_batches(model, x[:, :, ::-1, :], batch_size=batch_size)) / 2
     return np.asarray(probs, dtype=np.float64)
+
+
+def call_in_batches(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Return the model's outputs for ``x`` as a NumPy array: ``model.predict`` on whole batches of ``batch_size``, a
+    direct call in inference mode for the rest.
+
+    ``predict`` runs a compiled graph, traced again for each new batch shape: a few faces at a time (a photo's faces)
+    would make TensorFlow warn about retracing. Whole batches have one shape; the rest needs no graph.
+    """
+    whole = len(x) - len(x) % batch_size
+    parts = [model.predict(x[:whole], batch_size=batch_size, verbose=0)] if whole else []
+    if whole < len(x):
+        parts.append(ops.convert_to_numpy(model(x[whole:], training=False)))
+    return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), dtype=np.float32)
 
 
 def tta_mode(tta: bool | str | None) -> str:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
-
-MIN_VERSIONS = {"tensorflow": (2, 16), "keras": (3, 0)}
+import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the notebook)
+from fer_helpers.versions import dependency_floors, too_old
 
 
 def in_colab() -> bool:
@@ -15,31 +13,25 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    """Return the leading numeric parts of a version string ("2.21.0rc1" -> (2, 21, 0))."""
-    parts = []
-    for piece in version.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
+def check_versions() -> None:
+    """Raise ``RuntimeError`` naming every installed dependency older than the floor pyproject.toml declares."""
+    problems = too_old(dependency_floors())
+    if problems:
+        raise RuntimeError(
+            f"Too old for this course: {', '.join(problems)}. Run `pip install -U 'fer-course[dev]'`, then restart "
+            "the kernel (in Colab: Runtime > Restart session)."
+        )
 
 
 def setup_notebook(seed: int = 42) -> dict[str, str]:
     """Check versions, seed everything, report Colab/GPU, the active profile and the data source; return them."""
+    check_versions()
     import keras
     import tensorflow as tf
 
     from fer_helpers.dataset import resolve_source
     from fer_helpers.profiles import default_profile_name
 
-    for name, module in (("tensorflow", tf), ("keras", keras)):
-        if _version_tuple(module.__version__) < MIN_VERSIONS[name]:
-            raise RuntimeError(
-                f"{name} {module.__version__} is too old; this course needs {name} >= "
-                f"{'.'.join(map(str, MIN_VERSIONS[name]))}: run `pip install -U 'fer-course[dev]'`."
-            )
     keras.utils.set_random_seed(seed)
     gpus = tf.config.list_physical_devices("GPU")
     kind, location = resolve_source()

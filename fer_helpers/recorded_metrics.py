@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fer_helpers.course_model import SHIPPED_MODEL
-from fer_helpers.locate import project_root
+from fer_helpers.course_model import SHIPPED_MODEL, shipped_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,14 +19,18 @@ RECORDED_METRICS: dict[str, Path] = {
 
 
 def load_recorded_metrics() -> tuple[dict[str, dict], list[Path]]:
-    """Return ``(found, missing)``: the :data:`RECORDED_METRICS` JSONs present (by name) and the paths absent."""
+    """Return ``(found, missing)``: the :data:`RECORDED_METRICS` JSONs present (by name) and the paths absent.
+
+    They are shipped like the model (:func:`~fer_helpers.course_model.shipped_file`): in the checkout, else with
+    the installed package.
+    """
     found, missing = {}, []
     for name, relative in RECORDED_METRICS.items():
-        path = project_root() / relative
-        if path.is_file():
+        path = shipped_file(relative.name)
+        if path is not None:
             found[name] = json.loads(path.read_text())
         else:
-            missing.append(path)
+            missing.append(relative)
     return found, missing
 
 

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from fer_helpers.classes import CLASS_NAMES  # noqa: E402
-from fer_helpers.synthetic import generate_synthetic_fer  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the test output)
+from fer_helpers.classes import CLASS_NAMES
+from fer_helpers.synthetic import generate_synthetic_fer
 
 
 def write_face(path: Path, value: int = 128, size: int = 48, mode: str = "L") -> Path:
@@ -71,11 +70,13 @@ def kaggle_layout(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Return a temporary project root (cwd) with no FER2013, so the automatic source is the generated sample."""
+    """Return a temporary project root (cwd) with no FER2013, so the automatic source is the generated sample, and
+    no shipped models (the installed package's are hidden)."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scratch'\n")
     (tmp_path / "fer_helpers").mkdir()
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FER2013_DIR", raising=False)
+    monkeypatch.setattr("fer_helpers.course_model.installed_model_folders", lambda: [])
     return tmp_path
 
 

@@ -106,6 +106,27 @@ def test_load_course_model_prefers_notebook04s_model(project_dir: Path):
     assert "notebook 04" in course_model.load_course_model()[1]
 
 
+def test_the_installed_package_supplies_the_shipped_files_when_the_checkout_has_none(
+    project_dir: Path, tmp_path: Path, monkeypatch
+):
+    installed = tmp_path / "site-packages" / "fer_helpers" / course_model.INSTALLED_MODELS
+    save_tiny_model(installed / course_model.SHIPPED_MODEL.name)
+    (installed / "fer_baseline_cpu.json").write_text(json.dumps({"accuracy": 0.54}))
+    monkeypatch.setattr(course_model, "installed_model_folders", lambda: [installed])
+    path, description = course_model.find_course_model()
+    assert path == installed / course_model.SHIPPED_MODEL.name and "shipped" in description
+    assert course_model.shipped_model_path() == path
+    found, missing = recorded_metrics.load_recorded_metrics()
+    assert found == {"baseline (seed CNN)": {"accuracy": 0.54}} and [p.name for p in missing] == ["fer_vgg_bn_cpu.json"]
+    save_tiny_model(project_dir / course_model.SHIPPED_MODEL)  # the checkout's copy comes first
+    assert course_model.find_course_model()[0] == project_dir / course_model.SHIPPED_MODEL
+
+
+def test_installed_model_folders_point_into_the_package():
+    package = Path(course_model.__file__).resolve().parent
+    assert course_model.installed_model_folders() == [package / "shipped_models", package.parent / "models"]
+
+
 def test_load_course_model_trains_a_smoke_model_when_none_exists(project_dir: Path, monkeypatch):
     calls = []
 

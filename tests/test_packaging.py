@@ -1,42 +1,90 @@
-"""pyproject.toml and environment.yml stay consistent; committed notebooks carry no stray outputs."""
+"""pyproject.toml, environment.yml, the installed metadata and the notebooks stay consistent; committed notebooks
+carry no stray outputs."""
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from fer_helpers.versions import dependency_floors, floors_of, version_tuple
+
 ROOT = Path(__file__).resolve().parents[1]
 tomllib = pytest.importorskip("tomllib")
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def requirement_name(spec: str) -> str:
     return re.split(r"[<>=!~\[ ;]", spec.strip(), maxsplit=1)[0].lower()
 
 
-def test_every_runtime_dependency_is_in_environment_yml():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    runtime = {requirement_name(d) for d in project["dependencies"]}
+def test_every_runtime_dependency_is_in_environment_yml_with_the_same_floor():
     env_text = (ROOT / "environment.yml").read_text()
-    listed = {requirement_name(m) for m in re.findall(r"^\s*-\s+([A-Za-z][\w.-]*[^\n#]*)", env_text, re.M)}
-    missing = runtime - listed
+    listed = re.findall(r"^\s*-\s+([A-Za-z][\w.-]*[^\n#]*)", env_text, re.M)
+    missing = {requirement_name(d) for d in PROJECT["dependencies"]} - {requirement_name(m) for m in listed}
     assert not missing, f"environment.yml lacks runtime dependencies {sorted(missing)} from pyproject.toml"
+    conda_floors = floors_of([m.strip() for m in listed if requirement_name(m) != "python"])
+    pyproject_floors = floors_of(PROJECT["dependencies"])
+    assert {name: conda_floors[name] for name in pyproject_floors} == pyproject_floors
     assert "-e .[dev]" in env_text
 
 
+def test_setup_notebook_checks_the_floors_of_pyproject_toml():
+    """The installed metadata, which setup_notebook reads, holds pyproject.toml's floors (else: reinstall)."""
+    assert dependency_floors() == floors_of(PROJECT["dependencies"]), "pyproject.toml changed: `make .venv/.installed`"
+    assert dependency_floors("dev") == floors_of(PROJECT["optional-dependencies"]["dev"])
+    keras_floor = version_tuple(floors_of(PROJECT["dependencies"])["keras"])
+    assert keras_floor >= (3, 9), "keras.layers.RandomErasing first ships in Keras 3.9"
+
+
+@pytest.mark.parametrize("model", sorted((ROOT / "models").glob("*.keras")), ids=lambda path: path.name)
+def test_the_keras_floor_reads_the_shipped_models(model: Path):
+    """A .keras file may not load in a Keras older than the one that saved it (3.14 cannot read 3.15's initializer
+    configs), so the floor is at least the saving version's release series."""
+    with zipfile.ZipFile(model) as contents:
+        saved_with = json.loads(contents.read("metadata.json"))["keras_version"]
+    keras_floor = version_tuple(floors_of(PROJECT["dependencies"])["keras"])
+    assert keras_floor >= version_tuple(saved_with)[:2], f"{model.name} was saved by Keras {saved_with}"
+
+
+def test_the_shipped_models_install_with_the_package():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"fer_helpers.shipped_models": "models"}
+    assert "fer_helpers.shipped_models" in setuptools["packages"]
+    assert "*.keras" in setuptools["package-data"]["fer_helpers.shipped_models"]
+
+
+def test_every_notebook_and_the_readme_use_the_repository_url_of_pyproject_toml():
+    url = PROJECT["urls"]["Repository"]
+    owner_repo = url.removeprefix("https://github.com/")
+    readme = (ROOT / "README.md").read_text()
+    assert f"colab.research.google.com/github/{owner_repo}/blob/main/notebooks/" in readme
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text())["cells"]
+        badge, setup = "".join(cells[0]["source"]), "".join(cells[1]["source"])
+        fix = f"{path.name}: run `make repository-url` to write {url} into it"
+        assert f"colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{path.name})" in badge, fix
+        assert f'@ git+{url}"' in setup, fix
+    everywhere = readme + "".join(path.read_text() for path in NOTEBOOKS)
+    assert set(
+        re.findall(r"(?:colab\.research\.google\.com/github/|git\+https://github\.com/)([\w.-]+/[\w.-]+)", everywhere)
+    ) == {owner_repo}
+
+
 def test_extras_and_scripts():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    assert {"pytest", "nbval", "jupyterlab", "ipykernel", "ruff"} <= {requirement_name(d) for d in extras["dev"]}
+    extras = PROJECT["optional-dependencies"]
+    dev = {requirement_name(d) for d in extras["dev"]}
+    assert {"pytest", "nbval", "jupyterlab", "ipykernel", "ipywidgets", "ruff", "playwright"} <= dev
     assert {requirement_name(d) for d in extras["download"]} == {"kagglehub"}
-    assert {"fer-train", "fer-evaluate"} <= set(project["scripts"])
-    assert not any("==" in d for d in project["dependencies"]), "no exact pins: use compatible lower bounds"
+    assert {"fer-train", "fer-evaluate"} <= set(PROJECT["scripts"])
+    assert not any("==" in d for d in PROJECT["dependencies"]), "no exact pins: use compatible lower bounds"
 
 
 def test_committed_notebooks_store_outputs_only_in_checked_cells():
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    assert notebooks, "the course has notebooks"
-    for path in notebooks:
+    assert NOTEBOOKS, "the course has notebooks"
+    for path in NOTEBOOKS:
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] != "code":
                 continue
@@ -49,11 +97,10 @@ def test_committed_notebooks_store_outputs_only_in_checked_cells():
 
 
 def test_every_notebook_has_a_checked_cell_and_the_lesson_frame():
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for path in NOTEBOOKS:
         cells = json.loads(path.read_text())["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
         assert any(src.startswith("# NBVAL_CHECK_OUTPUT") for src in code), f"{path.name}: no NBVAL_CHECK_OUTPUT cell"
         for heading in ("What you'll do", "What you'll learn", "What you'll need", "Summary", "Exercises"):
             assert heading in text, f"{path.name}: missing section {heading!r}"
-        assert f"colab.research.google.com/github/fer-course/fer-course/blob/main/notebooks/{path.name}" in text

@@ -1,0 +1,103 @@
+"""Keep TensorFlow's native start-up log out of the learner's way; import this before TensorFlow.
+
+TensorFlow's C++ side writes a few lines straight to the process's stderr while it loads (the oneDNN notice, "Could
+not find cuda drivers", absl's "All log messages before absl::InitializeLog()...") and when it first looks for a GPU
+("failed call to cuInit" on a machine without one). ``TF_CPP_MIN_LOG_LEVEL`` does not reach them, and in a notebook
+they show up as red stderr boxes that a beginner reads as errors.
+
+Importing this module changes nothing until TensorFlow is first imported. That import, and TensorFlow's first look for
+a GPU, then run with the native stderr captured: the lines that match :data:`NOISE` are dropped, and everything else
+(any real error or warning, from C++ or Python) is written back to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's own C++ info and warning lines
+
+NOISE = (
+    "All log messages before absl::InitializeLog() is called are written to STDERR",
+    "oneDNN custom operations are on",
+    "Could not find cuda drivers on your machine",
+    "failed call to cuInit",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "computation placer already registered",
+    "TF-TRT Warning: Could not find TensorRT",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions",
+)
+"""Start-up lines that say nothing about the learner's code: on a machine without a GPU they are all expected."""
+
+
+def is_noise(line: str) -> bool:
+    """Return True for a TensorFlow start-up line listed in :data:`NOISE`."""
+    return any(text in line for text in NOISE)
+
+
+@contextmanager
+def native_stderr_filtered() -> Iterator[None]:
+    """Capture file descriptor 2 inside the block, then write back every line that is not :func:`is_noise`."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [
+                line
+                for line in captured.read().splitlines(keepends=True)
+                if not is_noise(line.decode(errors="replace"))
+            ]
+            if kept:
+                os.write(2, b"".join(kept))
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, run inside :func:`native_stderr_filtered`, with its first look for a GPU."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__loader__ = module.__spec__.loader = self.loader
+        with native_stderr_filtered():
+            self.loader.exec_module(module)
+            module.config.list_physical_devices("GPU")  # where cuInit complains on a machine without a GPU
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Find ``tensorflow`` as usual, the first time only, and hand it :class:`_QuietLoader`."""
+
+    def find_spec(self, fullname: str, path=None, target=None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+    sys.meta_path.insert(0, _QuietTensorFlowFinder())
