@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from fer_helpers.calibration import CALIBRATION_KEY, DEFAULT_TARGET_ACCURACY, calibration_block  # noqa: E402
-from fer_helpers.course_model import shipped_model_path  # noqa: E402
-from fer_helpers.dataset import load_fer2013  # noqa: E402
-from fer_helpers.evaluation import predict_probabilities  # noqa: E402
-from fer_helpers.model_files import load_trained_model  # noqa: E402
-from fer_helpers.provenance import provenance, write_json  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.calibration import CALIBRATION_KEY, DEFAULT_TARGET_ACCURACY, calibration_block
+from fer_helpers.course_model import shipped_model_path
+from fer_helpers.dataset import load_fer2013
+from fer_helpers.evaluation import predict_probabilities
+from fer_helpers.model_files import load_trained_model
+from fer_helpers.provenance import provenance, write_json
 
 
 def parse_args() -> argparse.Namespace:

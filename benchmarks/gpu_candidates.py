@@ -36,11 +36,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from fer_helpers.profiles import Profile, get_profile  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.profiles import Profile, get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 CARRY_DIR = ROOT / "data" / "gpu_carry"

@@ -8,14 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from fer_helpers.course_model import shipped_model_path  # noqa: E402
-from fer_helpers.export import latencies_ms  # noqa: E402
-from fer_helpers.model_files import load_trained_model  # noqa: E402
-from fer_helpers.provenance import cpu_name  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.course_model import shipped_model_path
+from fer_helpers.export import latencies_ms
+from fer_helpers.model_files import load_trained_model
+from fer_helpers.provenance import cpu_name
 
 
 def main() -> None:

@@ -6,16 +6,14 @@ python benchmarks/model_accuracy.py [--model models/fer_vgg_bn_cpu.keras] [--dat
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from fer_helpers.course_model import shipped_model_path  # noqa: E402
-from fer_helpers.dataset import resolve_source  # noqa: E402
-from fer_helpers.evaluation import evaluate_model  # noqa: E402
-from fer_helpers.folder_layout import load_split  # noqa: E402
-from fer_helpers.model_files import load_trained_model  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.course_model import shipped_model_path
+from fer_helpers.dataset import resolve_source
+from fer_helpers.evaluation import evaluate_model
+from fer_helpers.folder_layout import load_split
+from fer_helpers.model_files import load_trained_model
 
 
 def main() -> None:

@@ -16,13 +16,12 @@ import os
 import time
 from dataclasses import replace
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from fer_helpers.dataset import load_fer2013  # noqa: E402
-from fer_helpers.pipeline import make_dataset  # noqa: E402
-from fer_helpers.profiles import get_profile  # noqa: E402
-from fer_helpers.provenance import cpu_name  # noqa: E402
-from fer_helpers.training import augmentation_for  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.dataset import load_fer2013
+from fer_helpers.pipeline import make_dataset
+from fer_helpers.profiles import get_profile
+from fer_helpers.provenance import cpu_name
+from fer_helpers.training import augmentation_for
 
 
 def images_per_second(dataset, batches: int, warmup: int, batch_size: int) -> float:

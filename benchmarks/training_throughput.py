@@ -20,18 +20,17 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from fer_helpers.augmentation import baseline_augmentation, build_augmentation  # noqa: E402
-from fer_helpers.dataset import load_fer2013  # noqa: E402
-from fer_helpers.models import build_model  # noqa: E402
-from fer_helpers.pipeline import as_model_input, make_dataset  # noqa: E402
-from fer_helpers.profiles import get_profile  # noqa: E402
-from fer_helpers.provenance import cpu_name, gpu_names  # noqa: E402
-from fer_helpers.training import augments_inside_model, compile_model, with_augmentation  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.augmentation import baseline_augmentation, build_augmentation
+from fer_helpers.dataset import load_fer2013
+from fer_helpers.models import build_model
+from fer_helpers.pipeline import as_model_input, make_dataset
+from fer_helpers.profiles import get_profile
+from fer_helpers.provenance import cpu_name, gpu_names
+from fer_helpers.training import augments_inside_model, compile_model, with_augmentation
 
 
 class StepTimer(keras.callbacks.Callback):

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from fer_helpers.course_model import SHIPPED_MODEL  # noqa: E402
-from fer_helpers.dataset import load_fer2013  # noqa: E402
-from fer_helpers.evaluation import metrics_from_probabilities, predict_with_tta  # noqa: E402
-from fer_helpers.locate import project_root  # noqa: E402
-from fer_helpers.model_files import load_trained_model  # noqa: E402
-from fer_helpers.provenance import provenance, write_json  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.course_model import SHIPPED_MODEL
+from fer_helpers.dataset import load_fer2013
+from fer_helpers.evaluation import metrics_from_probabilities, predict_with_tta
+from fer_helpers.locate import project_root
+from fer_helpers.model_files import load_trained_model
+from fer_helpers.provenance import provenance, write_json
 
 OPTIONS = {  # name: (TTA mode, crop size), cheapest first
     "none": ("none", None),

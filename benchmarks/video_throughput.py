@@ -20,21 +20,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from fer_helpers.classifiers import keras_classifier, tflite_classifier  # noqa: E402
-from fer_helpers.course_model import shipped_model_path  # noqa: E402
-from fer_helpers.demo_video import write_demo_video  # noqa: E402
-from fer_helpers.export import convert_to_tflite  # noqa: E402
-from fer_helpers.face_detection import crop_face, detect_faces, to_gray  # noqa: E402
-from fer_helpers.model_files import load_trained_model  # noqa: E402
-from fer_helpers.pipeline import as_model_input  # noqa: E402
-from fer_helpers.provenance import cpu_name  # noqa: E402
-from fer_helpers.tracking import follow_box  # noqa: E402
-from fer_helpers.video import VideoReader  # noqa: E402
-from fer_helpers.video_analysis import analyse_video  # noqa: E402
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.classifiers import keras_classifier, tflite_classifier
+from fer_helpers.course_model import shipped_model_path
+from fer_helpers.demo_video import write_demo_video
+from fer_helpers.export import convert_to_tflite
+from fer_helpers.face_detection import crop_face, detect_faces, to_gray
+from fer_helpers.model_files import load_trained_model
+from fer_helpers.pipeline import as_model_input
+from fer_helpers.provenance import cpu_name
+from fer_helpers.tracking import follow_box
+from fer_helpers.video import VideoReader
+from fer_helpers.video_analysis import analyse_video
 
 END_TO_END = (  # (what, analyse_video options)
     ("detect every frame at 640 (the default)", {"detect_max_side": 640}),
