@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.calibration import CALIBRATION_KEY, DEFAULT_TARGET_ACCURACY, calibration_block
-from fer_helpers.course_model import shipped_model_path
-from fer_helpers.dataset import load_fer2013
-from fer_helpers.evaluation import predict_probabilities
-from fer_helpers.model_files import load_trained_model
+from fer_helpers.data.dataset import load_fer2013
+from fer_helpers.evaluation.calibration import CALIBRATION_KEY, DEFAULT_TARGET_ACCURACY, calibration_block
+from fer_helpers.evaluation.metrics import predict_probabilities
+from fer_helpers.models.files import load_trained_model
+from fer_helpers.models.shipped import shipped_model_path
 from fer_helpers.provenance import provenance, write_json
 
 

@@ -227,7 +227,7 @@ def prepare(args: argparse.Namespace) -> None:
 
 def float32_copy(model, profile: Profile):
     """Return the model rebuilt in float32 with the trained weights: what ships (it runs on any CPU)."""
-    from fer_helpers.models import build_model
+    from fer_helpers.models.builders import build_model
 
     copy = build_model(profile.model, dropout=profile.dropout)
     copy.set_weights(model.get_weights())
@@ -236,7 +236,7 @@ def float32_copy(model, profile: Profile):
 
 def score_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict:
     """Return accuracy, faces right, loss and macro F1 for predicted probabilities."""
-    from fer_helpers.evaluation import metrics_from_probabilities
+    from fer_helpers.evaluation.metrics import metrics_from_probabilities
 
     metrics = metrics_from_probabilities(labels, probs)
     right = int((probs.argmax(axis=1) == labels).sum())
@@ -251,9 +251,9 @@ def score_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict:
 
 def train(args: argparse.Namespace) -> None:
     """Train one candidate, then score its float32 copy on validation and test with every TTA mode."""
-    from fer_helpers.evaluation import metrics_from_probabilities, predict_with_tta
-    from fer_helpers.experiment import train_and_evaluate
+    from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_with_tta
     from fer_helpers.profiles import gpu_available
+    from fer_helpers.training.experiment import train_and_evaluate
 
     profile = candidates()[args.candidate]
     if args.epochs is None:
@@ -358,7 +358,7 @@ def wait_for(processes: dict, deadline: float) -> dict[str, int | None]:
 
 def load_data(args: argparse.Namespace, work: Path):
     """Return FER2013 (unpacked from the carried pack if no ``--data``), cut to 3 % for a smoke run; pickle it."""
-    from fer_helpers.dataset import load_fer2013
+    from fer_helpers.data.dataset import load_fer2013
 
     source = args.data
     if source is None:

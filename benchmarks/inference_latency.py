@@ -11,9 +11,9 @@ import os
 import numpy as np
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.course_model import shipped_model_path
-from fer_helpers.export import latencies_ms
-from fer_helpers.model_files import load_trained_model
+from fer_helpers.inference.export import latencies_ms
+from fer_helpers.models.files import load_trained_model
+from fer_helpers.models.shipped import shipped_model_path
 from fer_helpers.provenance import cpu_name
 
 

@@ -9,11 +9,11 @@ import argparse
 import time
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.course_model import shipped_model_path
-from fer_helpers.dataset import resolve_source
-from fer_helpers.evaluation import evaluate_model
-from fer_helpers.folder_layout import load_split
-from fer_helpers.model_files import load_trained_model
+from fer_helpers.data.dataset import resolve_source
+from fer_helpers.data.folder_layout import load_split
+from fer_helpers.evaluation.metrics import evaluate_model
+from fer_helpers.models.files import load_trained_model
+from fer_helpers.models.shipped import shipped_model_path
 
 
 def main() -> None:

@@ -17,11 +17,11 @@ import time
 from dataclasses import replace
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.dataset import load_fer2013
-from fer_helpers.pipeline import make_dataset
+from fer_helpers.augmentation.pipeline import make_dataset
+from fer_helpers.data.dataset import load_fer2013
 from fer_helpers.profiles import get_profile
 from fer_helpers.provenance import cpu_name
-from fer_helpers.training import augmentation_for
+from fer_helpers.training.fit import augmentation_for
 
 
 def images_per_second(dataset, batches: int, warmup: int, batch_size: int) -> float:

@@ -24,13 +24,14 @@ import keras
 import numpy as np
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.augmentation import baseline_augmentation, build_augmentation
-from fer_helpers.dataset import load_fer2013
-from fer_helpers.models import build_model
-from fer_helpers.pipeline import as_model_input, make_dataset
+from fer_helpers.augmentation.layers import baseline_augmentation, build_augmentation
+from fer_helpers.augmentation.pipeline import as_model_input, make_dataset
+from fer_helpers.data.dataset import load_fer2013
+from fer_helpers.models.builders import build_model
 from fer_helpers.profiles import get_profile
 from fer_helpers.provenance import cpu_name, gpu_names
-from fer_helpers.training import augments_inside_model, compile_model, with_augmentation
+from fer_helpers.training.fit import augments_inside_model, with_augmentation
+from fer_helpers.training.optim import compile_model
 
 
 class StepTimer(keras.callbacks.Callback):

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.course_model import SHIPPED_MODEL
-from fer_helpers.dataset import load_fer2013
-from fer_helpers.evaluation import metrics_from_probabilities, predict_with_tta
-from fer_helpers.locate import project_root
-from fer_helpers.model_files import load_trained_model
+from fer_helpers.data.dataset import load_fer2013
+from fer_helpers.data.locate import project_root
+from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_with_tta
+from fer_helpers.models.files import load_trained_model
+from fer_helpers.models.shipped import SHIPPED_MODEL
 from fer_helpers.provenance import provenance, write_json
 
 OPTIONS = {  # name: (TTA mode, crop size), cheapest first

@@ -23,17 +23,17 @@ from pathlib import Path
 import numpy as np
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
-from fer_helpers.classifiers import keras_classifier, tflite_classifier
-from fer_helpers.course_model import shipped_model_path
-from fer_helpers.demo_video import write_demo_video
-from fer_helpers.export import convert_to_tflite
-from fer_helpers.face_detection import crop_face, detect_faces, to_gray
-from fer_helpers.model_files import load_trained_model
-from fer_helpers.pipeline import as_model_input
+from fer_helpers.augmentation.pipeline import as_model_input
+from fer_helpers.inference.classifiers import keras_classifier, tflite_classifier
+from fer_helpers.inference.export import convert_to_tflite
+from fer_helpers.inference.face_detection import crop_face, detect_faces, to_gray
+from fer_helpers.models.files import load_trained_model
+from fer_helpers.models.shipped import shipped_model_path
 from fer_helpers.provenance import cpu_name
-from fer_helpers.tracking import follow_box
-from fer_helpers.video import VideoReader
-from fer_helpers.video_analysis import analyse_video
+from fer_helpers.video.analysis import analyse_video
+from fer_helpers.video.demo import write_demo_video
+from fer_helpers.video.io import VideoReader
+from fer_helpers.video.tracking import follow_box
 
 END_TO_END = (  # (what, analyse_video options)
     ("detect every frame at 640 (the default)", {"detect_max_side": 640}),

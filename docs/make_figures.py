@@ -19,10 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from fer_helpers.augmentation import build_augmentation  # noqa: E402
-from fer_helpers.classes import CLASS_NAMES  # noqa: E402
-from fer_helpers.dataset import load_fer2013  # noqa: E402
-from fer_helpers.model_files import load_trained_model  # noqa: E402
+from fer_helpers.augmentation.layers import build_augmentation  # noqa: E402
+from fer_helpers.data.classes import CLASS_NAMES  # noqa: E402
+from fer_helpers.data.dataset import load_fer2013  # noqa: E402
+from fer_helpers.models.files import load_trained_model  # noqa: E402
 from fer_helpers.plots import (  # noqa: E402
     plot_augmentation_grid,
     plot_class_distribution,
@@ -31,7 +31,7 @@ from fer_helpers.plots import (  # noqa: E402
     plot_learning_curves,
     save_figure,
 )
-from fer_helpers.training import read_history  # noqa: E402
+from fer_helpers.training.run_folder import read_history  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 

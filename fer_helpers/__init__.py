@@ -1,27 +1,23 @@
-"""fer_helpers: the code behind the FER Course notebooks and its console scripts (one module per concern).
+"""fer_helpers: the code behind the FER Course notebooks and its console scripts, one subpackage per course stage.
 
-Which notebook uses which module (each notebook writes the code it teaches first; the package reuses it):
+Each notebook writes the code it teaches in its cells first; the package reuses the same code. Imports point one way,
+down this list (``tests/test_layout.py`` checks it, and that there is no import cycle):
 
-- 01 data exploration: ``classes``, ``dataset`` (with ``folder_layout``, ``csv_layout``, ``synthetic``,
-  ``image_decoding`` and ``decoded_cache``), ``data_quality``, ``plots``
-- 02 augmentation: ``augmentation``, ``pipeline``
-- 03 model building: ``models``
-- 04 training: ``profiles``, ``training``, ``experiment`` (train, evaluate and record in one call), ``colab_drive``;
-  ``run_folder`` and ``checkpoints`` keep runs safe (finished runs kept, torn checkpoints recovered)
-- 05 evaluation: ``course_model``, ``evaluation`` (test-time augmentation too), ``ensemble``, ``recorded_metrics``
-- 06 Grad-CAM: ``gradcam``
-- 07 your own photo: ``photos``, ``face_detection``, ``face_prediction``, ``drawing``, ``export``
-- 08 transfer learning: ``transfer``
-- 09 video and webcam: ``video`` (files in and out), ``tracking``, ``classifiers``, ``video_analysis``,
-  ``demo_video``, ``webcam``
-- 10 limits and responsible use: ``calibration`` (ECE, temperature scaling, "not sure" thresholds)
-
-Every notebook starts with ``notebook_setup``, which checks the installed versions against ``versions`` (the floors
-pyproject.toml declares). The console scripts live in ``cli`` (``fer-train``, ``fer-evaluate``) and ``predict_cli``
-(``fer-predict``, photos and videos), with ``console`` for what they share (one error path, ``--debug``) and
-``output_paths`` to check output paths first; both routes import ``quiet`` first, which keeps TensorFlow's native
-start-up log off the screen. ``model_files`` loads saved models, ``provenance`` records what produced a model or a
-metric, ``atomic_files`` writes files a crash cannot tear, ``locate`` finds the data.
+- core modules: ``errors`` (every expected error is a ``FERError``), ``atomic_files``, ``versions``, ``quiet``,
+  ``provenance``, ``output_paths``, ``profiles`` (the smoke, cpu and gpu training recipes)
+- ``data`` (notebook 01): classes, decoding, the folder and CSV layouts, the decoded cache, finding and downloading
+  FER2013, the generated sample, quality checks
+- ``augmentation`` (notebook 02): the augmentation layers and the ``tf.data`` pipeline
+- ``models`` (notebooks 03 and 08): the networks, transfer learning, model files and the shipped models
+- ``evaluation`` (notebooks 05, 06 and 10): metrics and test-time augmentation, ensembles, Grad-CAM, calibration,
+  the recorded metrics of the shipped models
+- ``plots``: the figures of every notebook
+- ``training`` (notebook 04): the loss, the optimizer, the callbacks, the run folder, checkpoints, the one ``fit``
+  path (``train_model``), ``train_and_evaluate``, and the default model of the later notebooks
+- ``inference`` (notebook 07): photos, face detection, prediction, drawing, TFLite
+- ``video`` (notebook 09): video files, tracking, frame-by-frame analysis, the demo video, the webcam
+- ``notebook_setup``: the first cell of every notebook (versions, profile, data)
+- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict``
 """
 
 __version__ = "0.1.0"

@@ -5,12 +5,8 @@ from __future__ import annotations
 import sys
 
 import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the notebook)
+from fer_helpers.provenance import in_colab
 from fer_helpers.versions import dependency_floors, too_old
-
-
-def in_colab() -> bool:
-    """Return True when running inside Google Colab."""
-    return "google.colab" in sys.modules
 
 
 def check_versions() -> None:
@@ -29,7 +25,7 @@ def setup_notebook(seed: int = 42) -> dict[str, str]:
     import keras
     import tensorflow as tf
 
-    from fer_helpers.dataset import resolve_source
+    from fer_helpers.data.dataset import resolve_source
     from fer_helpers.profiles import default_profile_name
 
     keras.utils.set_random_seed(seed)

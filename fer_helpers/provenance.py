@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from fer_helpers import atomic_files
 PACKAGES = ("fer-course", "tensorflow", "keras", "jax", "torch", "numpy", "scipy", "scikit-learn", "pillow")
 COMMIT_ENV_VAR = "FER_GIT_COMMIT"
 """Names the commit where the code runs from a copy without ``.git`` (a rented GPU machine, say)."""
+
+
+def in_colab() -> bool:
+    """Return True when running inside Google Colab."""
+    return "google.colab" in sys.modules
 
 
 def package_versions() -> dict[str, str]:

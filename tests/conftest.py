@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the test output)
-from fer_helpers.classes import CLASS_NAMES
-from fer_helpers.synthetic import generate_synthetic_fer
+from fer_helpers.data.classes import CLASS_NAMES
+from fer_helpers.data.synthetic import generate_synthetic_fer
 
 
 def write_face(path: Path, value: int = 128, size: int = 48, mode: str = "L") -> Path:
@@ -26,7 +26,7 @@ def write_face(path: Path, value: int = 128, size: int = 48, mode: str = "L") ->
 
 
 CACHE_ENV_VAR = "FER_CACHE_DIR"
-"""fer_helpers.decoded_cache.CACHE_ENV_VAR (named here so that the tests also run against older code)."""
+"""fer_helpers.data.decoded_cache.CACHE_ENV_VAR (named here so that the tests also run against older code)."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,7 +76,7 @@ def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "fer_helpers").mkdir()
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FER2013_DIR", raising=False)
-    monkeypatch.setattr("fer_helpers.course_model.installed_model_folders", lambda: [])
+    monkeypatch.setattr("fer_helpers.models.shipped.installed_model_folders", lambda: [])
     return tmp_path
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fer_helpers.course_model import SHIPPED_MODEL, SMOKE_FALLBACK_NOTE
+from fer_helpers.models.shipped import SHIPPED_MODEL, SMOKE_FALLBACK_NOTE
 
 tomllib = pytest.importorskip("tomllib")
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ for cell in json.load(open(sys.argv[1]))["cells"]:  # notebook 05's code cells, 
         if "load_course_model(" in source:
             break
 import fer_helpers
-from fer_helpers.recorded_metrics import load_recorded_metrics
+from fer_helpers.evaluation.recorded_metrics import load_recorded_metrics
 print(json.dumps({
     "installs": installs, "description": namespace["description"], "parameters": namespace["model"].count_params(),
     "package": fer_helpers.__file__, "recorded": sorted(load_recorded_metrics()[0]), "cwd": os.getcwd(),

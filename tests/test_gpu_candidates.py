@@ -74,8 +74,8 @@ def fake_probabilities(work: Path, names: list[str], labels_val: np.ndarray, lab
 
 
 def test_rule_picks_the_most_validation_faces_right_and_ships_the_best_that_fits(tmp_path: Path):
-    from fer_helpers.dataset import FERData
-    from fer_helpers.imageset import ImageSet
+    from fer_helpers.data.dataset import FERData
+    from fer_helpers.data.imageset import ImageSet
 
     labels = np.arange(14) % 7
     faces = ImageSet(np.zeros((14, 48, 48), np.uint8), labels)
@@ -157,7 +157,7 @@ def test_collect_ships_the_model_with_the_json_the_readme_table_and_the_default_
 ):
     import json
 
-    from fer_helpers import course_model
+    from fer_helpers.models import shipped as course_model
 
     monkeypatch.setattr(gc, "ROOT", tmp_path)
     (tmp_path / "models").mkdir()

@@ -56,6 +56,15 @@ def test_the_shipped_models_install_with_the_package():
     assert "*.keras" in setuptools["package-data"]["fer_helpers.shipped_models"]
 
 
+def test_every_subpackage_is_in_the_wheel():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "fer_helpers").rglob("__init__.py")} - {
+        "fer_helpers.__pycache__"
+    }
+    missing = sorted(folders - set(setuptools["packages"]))
+    assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
+
+
 def test_every_notebook_and_the_readme_use_the_repository_url_of_pyproject_toml():
     url = PROJECT["urls"]["Repository"]
     owner_repo = url.removeprefix("https://github.com/")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from fer_helpers.classes import CLASS_NAMES
-from fer_helpers.folder_layout import load_folder_layout
+from fer_helpers.data.classes import CLASS_NAMES
+from fer_helpers.data.folder_layout import load_folder_layout
 
 FER2013 = os.environ.get("FER2013_DIR")
 pytestmark = [
