@@ -102,8 +102,10 @@ def test_every_notebook_has_a_checked_cell_and_the_lesson_frame():
         cells = json.loads(path.read_text())["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         code = [c for c in cells if c["cell_type"] == "code"]
-        checked = ["nbval-check-output" in c["metadata"].get("tags", []) or "NBVAL_CHECK_OUTPUT" in "".join(c["source"])
-                   for c in code]
+        checked = [
+            "nbval-check-output" in c["metadata"].get("tags", []) or "NBVAL_CHECK_OUTPUT" in "".join(c["source"])
+            for c in code
+        ]
         assert any(checked), f"{path.name}: no cell tagged nbval-check-output"
         for heading in ("What you'll do", "What you'll learn", "What you'll need", "Summary", "Exercises"):
             assert heading in text, f"{path.name}: missing section {heading!r}"
