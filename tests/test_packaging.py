@@ -63,7 +63,8 @@ def test_every_notebook_and_the_readme_use_the_repository_url_of_pyproject_toml(
     assert f"colab.research.google.com/github/{owner_repo}/blob/main/notebooks/" in readme
     for path in NOTEBOOKS:
         cells = json.loads(path.read_text())["cells"]
-        badge, setup = "".join(cells[0]["source"]), "".join(cells[1]["source"])
+        badge = "".join(cells[0]["source"])
+        setup = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])  # the first code cell
         fix = f"{path.name}: run `make repository-url` to write {url} into it"
         assert f"colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{path.name})" in badge, fix
         assert f'@ git+{url}"' in setup, fix
