@@ -1,4 +1,7 @@
-"""Grad-CAM (Selvaraju et al., 2017): which pixels pushed the model towards a class.
+"""Grad-CAM (Selvaraju et al., 2017): where in a conv layer's feature maps the evidence for a class lies.
+
+The map is as coarse as the layer (6x6 cells for vgg_bn's last block) and each cell's units see more than the
+whole face, so it shows regions, not which pixels the model responded to (occlusion answers that more directly).
 
 For a conv layer with feature maps A^k and the class score y^c:
     alpha_k = mean over positions of dy^c / dA^k        (how much map k matters for class c)

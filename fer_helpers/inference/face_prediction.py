@@ -81,7 +81,7 @@ def not_sure_text(prediction: FacePrediction) -> str:
 def no_face_message(source: str = "") -> str:
     """Return the line printed for a photo in which the detector found no face."""
     prefix = f"{source}  " if source else ""
-    return f"{prefix}no face found (the Haar detector wants a frontal, upright, well-lit face at least ~30 px wide)"
+    return f"{prefix}no face found (the detector wants a face at least ~30 px wide, not turned far away, well lit)"
 
 
 def gradcam_overlays(model, predictions: Sequence[FacePrediction]) -> list[np.ndarray]:
