@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_helpers.cli.common import run_console_script  # also quiets TensorFlow's start-up chatter
+from fer_helpers.cli.common import non_negative_seconds, run_console_script  # also quiets TensorFlow's start-up chatter
 from fer_helpers.errors import FERDataError, ModelFileError, SettingsError
 from fer_helpers.output_paths import check_writable_folder
 
@@ -162,7 +162,7 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--smoothing",
-        type=float,
+        type=non_negative_seconds,
         default=SMOOTHING_S,
         metavar="SECONDS",
         help=f"time constant of the probability smoothing in the summary and video (default {SMOOTHING_S}; 0: none)",

@@ -90,7 +90,7 @@ def train_main(args: argparse.Namespace) -> int:
     spec = RunSpec(profile, args.model, args.epochs, args.class_weights, args.augment, args.seed)
     kind, location = resolve_source(args.data)
     check_outside_data(out, kind, location)
-    if not out.exists():
+    if not out.is_dir():  # before the lock creates it: a file there, an unwritable place
         check_writable_folder(out, option="--out")
     with run_lock(out):
         if not check_run_folder(out, args, spec, kind=kind, location=location):

@@ -80,19 +80,24 @@ def resolve_source(source: str | os.PathLike | None = None) -> tuple[str, Path]:
     return "fer2013-folders", path
 
 
-def check_can_stratify(labels: np.ndarray, first: int, second: int, where: str, what: str) -> None:
+def check_can_stratify(labels: np.ndarray, fraction: float, where: str, what: str) -> None:
     """Raise :class:`FERDataError` naming the class, the folder and the count needed when ``labels`` cannot be split
-    by class into parts of ``first`` and ``second`` faces (scikit-learn's ``stratify`` would fail, naming neither)."""
+    by class with ``fraction`` of them on one side (scikit-learn's ``stratify`` would fail, naming neither)."""
     counts = np.bincount(np.asarray(labels, dtype=int), minlength=NUM_CLASSES)
     present = int((counts > 0).sum())
     single = [CLASS_NAMES[i] for i in range(NUM_CLASSES) if counts[i] == 1]
     if single:
         raise FERDataError(
-            f"{where}: class {single[0]} has only 1 face, and {what} needs at least 2 of every class (one on each "
+            f"{where}: class {single[0]} has only 1 face; to {what}, every class needs at least 2 (one on each "
             f"side). Add {single[0]} faces to {where}, or remove that class's only face."
         )
-    if min(first, second) < present:
-        need = int(np.ceil(present / (min(first, second) / max(len(labels), 1)))) if min(first, second) else "more"
+
+    def parts(n: int) -> tuple[int, int]:
+        second = int(np.ceil(fraction * n))
+        return n - second, second
+
+    if min(parts(len(labels))) < present:
+        need = next(n for n in range(len(labels), 10**7) if min(parts(n)) >= present)
         raise FERDataError(
             f"{where}: {len(labels)} faces are too few to {what}: each part needs at least one face of each of the "
             f"{present} classes, so at least {need} faces are needed here. Add faces, or use a larger subset."
@@ -112,8 +117,7 @@ def split_train_val(
     if val_fraction == 0:
         return train, train.subset(np.array([], dtype=int))
     indices = np.arange(len(train))
-    val_size = int(np.ceil(val_fraction * len(train)))
-    check_can_stratify(train.labels, len(train) - val_size, val_size, where, "carve a validation split from it")
+    check_can_stratify(train.labels, val_fraction, where, "carve a validation split from it")
     train_idx, val_idx = train_test_split(indices, test_size=val_fraction, stratify=train.labels, random_state=seed)
     return train.subset(np.sort(train_idx)), train.subset(np.sort(val_idx))
 
@@ -127,7 +131,7 @@ def stratified_fraction(images: ImageSet, fraction: float, seed: int = 42, where
     size = max(int(round(fraction * len(images))), classes)  # at least one face per class
     if fraction >= 1.0 or size >= len(images) - classes:
         return images
-    check_can_stratify(images.labels, size, len(images) - size, where, f"take a stratified {fraction:g} of it")
+    check_can_stratify(images.labels, 1 - fraction, where, f"take a stratified {fraction:g} of it")
     keep, _ = train_test_split(np.arange(len(images)), train_size=size, stratify=images.labels, random_state=seed)
     return images.subset(np.sort(keep))
 

@@ -165,7 +165,7 @@ def fit_run(
     """:func:`train_model` for a :class:`RunSpec`: holds the folder's lock, then loads, resumes or starts the run."""
     out_dir = Path(out_dir).expanduser()
     settings = spec.settings(fer_data_settings(data))
-    if not out_dir.exists():
+    if not out_dir.is_dir():
         check_writable_folder(out_dir, option="the run folder")
     with run_lock(out_dir):
         action = resume_or_load(
@@ -175,9 +175,6 @@ def fit_run(
             print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
             return load_trained_run(out_dir)
         check_writable_folder(out_dir, option="the run folder")
-        note = run_folder.last_error_note(out_dir)
-        if note:
-            print(note)
         try:
             return _train(data, spec, out_dir, settings, action == RESUME, verbose, extra_callbacks)
         except OSError as err:

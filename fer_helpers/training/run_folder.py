@@ -280,11 +280,22 @@ def resume_or_load(out_dir: str | Path, settings: dict, *, overwrite: bool = Fal
     check_no_foreign_files(out_dir, read_marker(out_dir) if out_dir.is_dir() else None)
     recover_previous_run(out_dir)
     status = run_status(out_dir)
-    if overwrite:
-        return START
-    if status in (TRAINED, FINISHED, RESUMABLE):
+    if status in (TRAINED, FINISHED, RESUMABLE) and not overwrite:
         check_same_run(out_dir, settings, status)
-    if status in loadable:
+    if status in loadable and not overwrite:
         check_complete(out_dir, status)
         return LOAD
+    announce_last_error(out_dir)
+    if overwrite:
+        return START
     return RESUME if status in (TRAINED, FINISHED, RESUMABLE) else START
+
+
+def announce_last_error(out_dir: Path) -> None:
+    """Print why the last command on this run stopped (a full disk, say), once, before the run goes on."""
+    note = last_error_note(out_dir)
+    if note:
+        print(note, flush=True)
+        marker = read_marker(out_dir)
+        if marker and marker.pop("last_error", None) is not None:
+            write_marker(out_dir, marker)

@@ -220,10 +220,13 @@ def record_error(out_dir: Path, err: OSError) -> None:
 
 def last_error_note(out_dir: Path) -> str | None:
     """Return a sentence about the error that stopped the last command on this run, if one was recorded."""
-    error = (read_marker(out_dir) or {}).get("last_error")
-    if not error:
+    marker = read_marker(out_dir) if Path(out_dir).is_dir() else None
+    if marker is None:
+        return None
+    error = marker.get("last_error")
+    if not error:  # not recorded (the disk was too full for that too?): say what the disk holds
         note = disk_note(out_dir)
-        return f"Note: {note.strip('; ')}." if note else None
+        return f"Note: the run in {out_dir} did not finish{note}." if note else None
     cause = " (the disk was full)" if error.get("errno") == errno.ENOSPC else ""
     return f"The last command on {out_dir} stopped while writing {error.get('file')}: {error.get('reason')}{cause}."
 

@@ -104,7 +104,8 @@ def mp4_truncation(path: Path) -> str | None:
                 return None  # not a box chain this check understands: let OpenCV's error stand
             if offset + length > size:
                 return f"its '{kind}' box ends at byte {offset + length:,} but the file stops at byte {size:,}"
-            types.append(kind)
+            if kind != "mdat" or length > 8:  # an empty mdat holds no frames: nothing was cut
+                types.append(kind)
             offset += length
     if "mdat" in types and "moov" not in types:
         return "it has frames ('mdat') but no 'moov' index, which is written last"
