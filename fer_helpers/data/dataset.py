@@ -80,9 +80,10 @@ def resolve_source(source: str | os.PathLike | None = None) -> tuple[str, Path]:
     return "fer2013-folders", path
 
 
-def check_can_stratify(labels: np.ndarray, fraction: float, where: str, what: str) -> None:
+def check_can_stratify(labels: np.ndarray, fraction: float | None, where: str, what: str) -> None:
     """Raise :class:`FERDataError` naming the class, the folder and the count needed when ``labels`` cannot be split
-    by class with ``fraction`` of them on one side (scikit-learn's ``stratify`` would fail, naming neither)."""
+    by class with ``fraction`` of them on one side (scikit-learn's ``stratify`` would fail, naming neither).
+    ``fraction`` None: the sizes are known to fit, only the classes are checked."""
     counts = np.bincount(np.asarray(labels, dtype=int), minlength=NUM_CLASSES)
     present = int((counts > 0).sum())
     single = [CLASS_NAMES[i] for i in range(NUM_CLASSES) if counts[i] == 1]
@@ -96,7 +97,7 @@ def check_can_stratify(labels: np.ndarray, fraction: float, where: str, what: st
         second = int(np.ceil(fraction * n))
         return n - second, second
 
-    if min(parts(len(labels))) < present:
+    if fraction is not None and min(parts(len(labels))) < present:
         need = next(n for n in range(len(labels), 10**7) if min(parts(n)) >= present)
         raise FERDataError(
             f"{where}: {len(labels)} faces are too few to {what}: each part needs at least one face of each of the "
@@ -131,7 +132,7 @@ def stratified_fraction(images: ImageSet, fraction: float, seed: int = 42, where
     size = max(int(round(fraction * len(images))), classes)  # at least one face per class
     if fraction >= 1.0 or size >= len(images) - classes:
         return images
-    check_can_stratify(images.labels, 1 - fraction, where, f"take a stratified {fraction:g} of it")
+    check_can_stratify(images.labels, None, where, f"take a stratified {fraction:g} of it")
     keep, _ = train_test_split(np.arange(len(images)), train_size=size, stratify=images.labels, random_state=seed)
     return images.subset(np.sort(keep))
 

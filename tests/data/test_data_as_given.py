@@ -106,3 +106,4 @@ def test_a_small_class_count_no_longer_trips_the_stratified_subset():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(stratified_fraction(faces({i: 40 for i in range(7)}), 0.5)) == 140
+        assert len(stratified_fraction(faces({i: 11 for i in range(7)}), 0.03)) == 7  # smoke's subset: one each
