@@ -12,8 +12,9 @@ down this list (``tests/test_layout.py`` checks it, and that there is no import 
 - ``evaluation`` (notebooks 05, 06 and 10): metrics and test-time augmentation, ensembles, Grad-CAM, calibration,
   the recorded metrics of the shipped models
 - ``plots``: the figures of every notebook
-- ``training`` (notebook 04): the loss, the optimizer, the callbacks, the run folder, checkpoints, the one ``fit``
-  path (``train_model``), ``train_and_evaluate``, and the default model of the later notebooks
+- ``training`` (notebook 04): the loss, the optimizer, the callbacks, the run folder (``run_folder``: its
+  ``RunSpec``, state and ``resume_or_load``; ``run_marker``: what the run owns, and its lock), checkpoints, the
+  one ``fit`` path (``train_model``), ``train_and_evaluate``, and the default model of the later notebooks
 - ``inference`` (notebook 07): photos, face detection, prediction, drawing, TFLite
 - ``video`` (notebook 09): video files, tracking, frame-by-frame analysis, the demo video, the webcam
 - ``notebook_setup``: the first cell of every notebook (versions, profile, data)

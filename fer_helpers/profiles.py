@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
+from fer_helpers.errors import SettingsError
+
 PROFILE_ENV_VAR = "FER_PROFILE"
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "plateau")
@@ -158,5 +160,7 @@ def get_profile(name: str | None = None) -> Profile:
     """Return the named profile, or the automatic choice (:func:`default_profile_name`) when ``name`` is None."""
     name = (name or default_profile_name()).lower()
     if name not in PROFILES:
-        raise ValueError(f"Unknown profile {name!r}; choose one of {', '.join(PROFILES)} (or set {PROFILE_ENV_VAR}).")
+        raise SettingsError(
+            f"Unknown profile {name!r}; choose one of {', '.join(PROFILES)} (or set {PROFILE_ENV_VAR})."
+        )
     return PROFILES[name]

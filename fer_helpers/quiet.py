@@ -7,17 +7,23 @@ they show up as red stderr boxes that a beginner reads as errors.
 
 Importing this module changes nothing until TensorFlow is first imported. That import, and TensorFlow's first look for
 a GPU, then run with the native stderr captured: the lines that match :data:`NOISE` are dropped, and everything else
-(any real error or warning, from C++ or Python) is written back to stderr.
+(any real error or warning, from C++ or Python) is written back to stderr. Some lines come later, while training
+(TensorFlow 2.21's "NodeDef mentions attribute use_unbounded_threadpool", logged as an error by its own graph rewrite
+of a ``tf.data`` map under op determinism), so from then on the process's native stderr passes through a filter
+thread that forwards every other line at once (:func:`filter_native_stderr`).
 """
 
 from __future__ import annotations
 
+import atexit
+import faulthandler
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +41,7 @@ NOISE = (
     "TF-TRT Warning: Could not find TensorRT",
     "This TensorFlow binary is optimized to use available CPU instructions",
     "To enable the following instructions",
+    "NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition",
 )
 """Start-up lines that say nothing about the learner's code: on a machine without a GPU they are all expected."""
 
@@ -67,6 +74,75 @@ def native_stderr_filtered() -> Iterator[None]:
                 os.write(2, b"".join(kept))
 
 
+_filter: dict[str, object] = {}
+
+
+def filter_native_stderr() -> bool:
+    """From now on, pass the process's native stderr (file descriptor 2) through a thread that drops :data:`NOISE`.
+
+    Every other line is forwarded as soon as it is complete; at exit the rest is flushed. Returns False (and does
+    nothing) where file descriptor 2 cannot be redirected, or when the filter is already on. A crash report from
+    ``faulthandler`` goes straight to the real stderr, past the filter.
+    """
+    if _filter or os.environ.get("FER_QUIET_TF", "1") == "0":
+        return False
+    try:
+        sys.stderr.flush()
+        target = os.dup(2)
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, 2)
+        os.close(write_end)
+    except OSError:
+        return False
+    thread = threading.Thread(target=_pump, args=(read_end, target), name="fer-quiet-stderr", daemon=True)
+    _filter.update(target=target, thread=thread, pipe=os.fstat(read_end).st_ino)
+    thread.start()
+    if faulthandler.is_enabled():
+        faulthandler.enable(file=target)
+    atexit.register(_stop_filter)
+    return True
+
+
+def _pump(read_end: int, target: int) -> None:
+    """Copy complete lines from ``read_end`` to ``target``, dropping noise; flush the rest when the pipe closes."""
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(read_end, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        kept = [line + b"\n" for line in lines if not is_noise(line.decode(errors="replace"))]
+        if len(pending) > 65536:  # a very long line without an end: pass it on
+            kept.append(pending)
+            pending = b""
+        if kept:
+            os.write(target, b"".join(kept))
+    if pending and not is_noise(pending.decode(errors="replace")):
+        os.write(target, pending)
+    os.close(read_end)
+
+
+def _stop_filter() -> None:
+    """Put the real stderr back and let the filter thread pass on what is left."""
+    if not _filter:
+        return
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        if os.fstat(2).st_ino != _filter["pipe"]:
+            return  # someone else (a test runner's capture) has taken file descriptor 2 since: leave it
+        os.dup2(_filter["target"], 2)  # closes the pipe's last write end: the thread sees its end
+    except OSError:
+        return
+    _filter["thread"].join(timeout=2)
+
+
 class _QuietLoader(importlib.abc.Loader):
     """TensorFlow's own loader, run inside :func:`native_stderr_filtered`, with its first look for a GPU."""
 
@@ -81,6 +157,7 @@ class _QuietLoader(importlib.abc.Loader):
         with native_stderr_filtered():
             self.loader.exec_module(module)
             module.config.list_physical_devices("GPU")  # where cuInit complains on a machine without a GPU
+        filter_native_stderr()
 
     def __getattr__(self, name: str):
         return getattr(self.loader, name)

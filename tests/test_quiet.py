@@ -56,3 +56,27 @@ def test_importing_tensorflow_after_quiet_prints_no_start_up_lines():
     assert "still shown" in result.stderr
     assert not [line for line in result.stderr.splitlines() if is_noise(line)], result.stderr
     assert "absl" not in result.stderr and "cuInit" not in result.stderr, result.stderr
+
+
+THREADPOOL_LINE = (
+    "E0000 00:00:1796611695.487498   24498 node_def_util.cc:682] NodeDef mentions attribute use_unbounded_threadpool "
+    "which is not in the op definition: Op<name=MapDataset; signature=input_dataset:variant> This may be expected if "
+    "your graph generating binary is newer  than this binary. Unknown attributes will be ignored."
+)
+
+
+@pytest.mark.slow
+def test_lines_tensorflow_logs_while_training_are_filtered_too_and_others_pass_at_once():
+    """TensorFlow 2.21 logs the use_unbounded_threadpool line from training (a tf.data map under op determinism),
+    long after its import: the filter stays on for the process, passes other lines through, and flushes at exit."""
+    code = (
+        "import os, sys, time, fer_helpers.quiet, tensorflow as tf; "
+        f"os.write(2, {(THREADPOOL_LINE + chr(10)).encode()!r}); "
+        "os.write(2, b'a real error\\n'); time.sleep(0.5); "
+        "print('python warning', file=sys.stderr, flush=True); os.write(2, b'no newline at exit')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "use_unbounded_threadpool" not in result.stderr
+    assert "a real error\n" in result.stderr and "python warning" in result.stderr
+    assert result.stderr.endswith("no newline at exit")

@@ -1,8 +1,8 @@
 """What every console script shares: one error path (one clear line and exit 2), ``--debug``, and argument types.
 
-Expected errors (the course's own, a bad argument, a file the system cannot read or write) end in one line
-that names the path and the fix, and exit code 2. ``--debug`` or ``FER_DEBUG=1`` shows the full traceback
-instead. Anything else is a bug and keeps its traceback.
+Expected errors (a :class:`~fer_helpers.errors.FERError`, a bad argument, a file the system cannot read or write)
+end in one line that names the path and the fix, and exit code 2. ``--debug`` or ``FER_DEBUG=1`` shows the full
+traceback instead. Anything else is a bug: it keeps its traceback, and a line asks to report it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import traceback
 from collections.abc import Callable
 
 import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the console)
-from fer_helpers.errors import FERDataError, ModelFileError
+from fer_helpers.errors import FERError
 
 DEBUG_ENV_VAR = "FER_DEBUG"
-EXPECTED_ERRORS = (FERDataError, ModelFileError, ValueError, RuntimeError, OSError)
+EXPECTED_ERRORS = (FERError, OSError)
+"""What a console script reports in one line; anything else is a bug in the course (or a library) and is reported."""
 OS_ERROR_FIXES = {
     errno.EACCES: "check its permissions, or choose another path",
     errno.EPERM: "check its permissions, or choose another path",
@@ -48,6 +49,50 @@ def error_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or err.__class__.__name__
 
 
+def issue_tracker() -> str | None:
+    """Return the URL where bugs are reported: the installed package's repository (``[project.urls]``) + ``/issues``."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("fer-course").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("repository", "source", "issues", "bug tracker"):
+            url = url.strip().rstrip("/")
+            return url if url.endswith("/issues") else url + "/issues"
+    return None
+
+
+def bug_line(prog: str) -> str:
+    """Return the line printed under an unexpected error's traceback: it is a bug, and where to report it."""
+    where = issue_tracker()
+    report = f"please report it at {where}" if where else "please report it"
+    return (
+        f"{prog}: this is a bug, not a problem with your input: {report}, with the command you ran and the "
+        "traceback above."
+    )
+
+
+def hint_for_dash_files(parser: argparse.ArgumentParser, argv: list[str] | None) -> None:
+    """Make ``parser``'s errors add a hint when an argument is a file whose name starts with - (read as an option)."""
+    error = parser.error
+    arguments = sys.argv[1:] if argv is None else argv
+    before_dashes = arguments[: arguments.index("--")] if "--" in arguments else arguments
+
+    def error_with_hint(message: str) -> None:
+        files = [word for word in before_dashes if word.startswith("-") and os.path.isfile(word)]
+        if files:
+            message += (
+                f" ({files[0]} is a file: put -- before file names that start with -, e.g. "
+                f"{parser.prog} -- {files[0]}, or write ./{files[0]})"
+            )
+        error(message)
+
+    parser.error = error_with_hint
+
+
 def run_console_script(
     main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: list[str] | None
 ) -> int:
@@ -56,6 +101,7 @@ def run_console_script(
         "--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_ENV_VAR}=1)"
     )
     debug = debug_requested(argv)
+    hint_for_dash_files(parser, argv)
     args = parser.parse_args(argv)  # a bad argument: argparse prints usage and the reason, and exits with 2
     try:
         return main(args)
@@ -64,6 +110,10 @@ def run_console_script(
             traceback.print_exc()
         print(f"{parser.prog}: error: {error_line(err)}", file=sys.stderr)
         return 2
+    except Exception:
+        traceback.print_exc()
+        print(bug_line(parser.prog), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         resume = "; rerun the same command to resume from the last finished epoch" if parser.prog == "fer-train" else ""
         print(f"{parser.prog}: interrupted{resume}.", file=sys.stderr)
@@ -83,6 +133,14 @@ def positive_minutes(text: str) -> float:
     value = _parse(text, float, "a number of minutes")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes, not {text}")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    """Parse a finite number of seconds of at least 0 (for ``argparse``): no negatives, ``inf`` or ``nan``."""
+    value = _parse(text, float, "a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, not {text}")
     return value
 
 

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_helpers.cli.common import run_console_script  # also quiets TensorFlow's start-up chatter
-from fer_helpers.errors import FERDataError, ModelFileError
+from fer_helpers.cli.common import non_negative_seconds, run_console_script  # also quiets TensorFlow's start-up chatter
+from fer_helpers.errors import FERDataError, ModelFileError, SettingsError
 from fer_helpers.output_paths import check_writable_folder
 
 
@@ -62,8 +62,8 @@ def calibration_settings(model_path: Path, min_confidence: float | None) -> tupl
 
     saved = load_saved_calibration(model_path)
     threshold = saved.min_confidence if min_confidence is None else min_confidence
-    if not 0 <= threshold <= 1:
-        raise ValueError(f"--min-confidence must lie between 0 and 1 (a probability), got {threshold}.")
+    if not 0 <= threshold <= 1:  # the JSON's value was checked where it was read, naming the file and key
+        raise SettingsError(f"--min-confidence must lie between 0 and 1 (a probability), got {threshold}.")
     return saved.temperature, threshold
 
 
@@ -80,7 +80,7 @@ def predict_main(args: argparse.Namespace) -> int:
     temperature, min_confidence = calibration_settings(model_path, args.min_confidence)
     model = load_trained_model(model_path)
     failed = 0
-    written_names: set[str] = set()
+    stems = getattr(args, "stems", None) or output_stems(args.images)
     for name in args.images:
         try:
             photo = load_photo(name)
@@ -89,18 +89,45 @@ def predict_main(args: argparse.Namespace) -> int:
             failed += 1
             continue
         predictions = predict_faces(model, photo, tta=args.tta, temperature=temperature)
+        if not predictions and looks_like_face_crop(photo):
+            height, width = photo.shape[:2]
+            whole = [(0, 0, width, height)]
+            predictions = predict_faces(model, photo, boxes=whole, margin=0.0, tta=args.tta, temperature=temperature)
+            print(f"{name}  no face found in this {width}x{height} image, the size of a face crop: classified whole")
         if not predictions:
             print(no_face_message(name))
         for index, prediction in enumerate(predictions, start=1):
             print(describe_prediction(prediction, name, index, min_confidence=min_confidence))
         if args.out:
-            stem = Path(name).stem
-            while stem in written_names:  # two photos with the same name in different folders
-                stem += "_"
-            written_names.add(stem)
-            written = save_photo(annotate(photo, predictions), args.out / f"{stem}_annotated.png")
+            written = save_photo(annotate(photo, predictions), args.out / f"{stems[name]}_annotated.png")
             print(f"{name}  annotated copy: {written}")
     return 2 if failed else 0
+
+
+FACE_CROP_MAX_SIDE = 96
+"""An image this small (and about square) in which no face is found is taken as a face crop (FER2013's are 48x48)."""
+
+
+def looks_like_face_crop(photo) -> bool:
+    """Return True for an image the size and shape of a face crop: at most 96 px a side, nearly square."""
+    height, width = photo.shape[:2]
+    return max(height, width) <= FACE_CROP_MAX_SIDE and max(height, width) <= 1.25 * min(height, width)
+
+
+def output_stems(names: list[str]) -> dict[str, str]:
+    """Return a distinct output stem per input: its file name's stem, then ``_2``, ``_3`` ... for later inputs of the
+    same name (two folders' ``clip.mp4``); each output line names its input, which says which is which."""
+    stems: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        if name in stems:
+            continue
+        stem, number = Path(name).stem, 1
+        while (stem if number == 1 else f"{stem}_{number}") in taken:
+            number += 1
+        stems[name] = stem if number == 1 else f"{stem}_{number}"
+        taken.add(stems[name])
+    return stems
 
 
 def positive_int(text: str) -> int:
@@ -135,7 +162,7 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--smoothing",
-        type=float,
+        type=non_negative_seconds,
         default=SMOOTHING_S,
         metavar="SECONDS",
         help=f"time constant of the probability smoothing in the summary and video (default {SMOOTHING_S}; 0: none)",
@@ -158,13 +185,14 @@ def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
     if temperature != 1:
         print(f"videos: probabilities scaled with the temperature {temperature:.2f} saved next to {model_path}")
     out_dir = args.out or DEFAULT_VIDEO_OUT
+    stems = getattr(args, "stems", None) or output_stems(videos)
     failed = 0
     for name in videos:
         paths: list[Path] = []
         try:
             with VideoReader(name) as reader:
                 print(f"{name}: {reader.info.describe()}")
-            paths, existing = prepare_output_folder(out_dir, output_names(name))
+            paths, existing = prepare_output_folder(out_dir, output_names(name, stems[name]))
             for path in existing:
                 print(f"{name}  replacing the existing {path}")
             report = analyse_video(
@@ -175,6 +203,7 @@ def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
                 detect_every=args.detect_every,
                 detect_max_side=args.detect_size,
                 smoothing_s=args.smoothing,
+                stem=stems[name],
             )
         except FERDataError as err:  # keep going with the other videos, fail at the end
             print(f"fer-predict: error: {err}", file=sys.stderr)
@@ -193,6 +222,7 @@ def predict_photos_and_videos(args: argparse.Namespace) -> int:
     """Run ``fer-predict``: the photos through :func:`predict_main`, then the videos through :func:`predict_videos`."""
     from fer_helpers.video.io import is_video_path
 
+    args.stems = output_stems(args.images)  # photos and videos share --out: one name per input
     videos = [name for name in args.images if is_video_path(name)]
     photos = [name for name in args.images if not is_video_path(name)]
     codes = [predict_main(argparse.Namespace(**{**vars(args), "images": photos}))] if photos else []

@@ -67,33 +67,50 @@ def train_parser() -> argparse.ArgumentParser:
         "once a run with validation has chosen the settings",
     )
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable images (with a warning)")
+    parser.add_argument(
+        "--allow-missing-classes",
+        action="store_true",
+        help="train even when train/ has no faces of some class (the model then never predicts it)",
+    )
     parser.add_argument("--seed", type=seed_number, default=42, help="random seed, 0 to 4294967295 (default: 42)")
     return parser
 
 
 def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
-    from fer_helpers.data.dataset import VAL_FRACTION, resolve_source
+    from fer_helpers.data.dataset import resolve_source
     from fer_helpers.profiles import get_profile
+    from fer_helpers.training.run_folder import RunSpec
+    from fer_helpers.training.run_marker import run_lock
 
     out = Path(args.out).expanduser()
     profile = get_profile(args.profile)
     if args.time_budget is not None:
         profile = dataclasses.replace(profile, time_budget_minutes=args.time_budget)
+    spec = RunSpec(profile, args.model, args.epochs, args.class_weights, args.augment, args.seed)
     kind, location = resolve_source(args.data)
-    if not args.overwrite and not check_run_folder(out, args, profile, kind=kind, location=location):
-        return 0  # a finished run, even in a folder that is now read-only: nothing to write
-    check_writable_folder(out, option="--out")
+    check_outside_data(out, kind, location)
+    if not out.is_dir():  # before the lock creates it: a file there, an unwritable place
+        check_writable_folder(out, option="--out")
+    with run_lock(out):
+        if not check_run_folder(out, args, spec, kind=kind, location=location):
+            return 0  # a finished run, even in a folder that is now read-only: nothing to write
+        check_writable_folder(out, option="--out")
+        return _train_and_report(args, spec, out)
 
+
+def _train_and_report(args: argparse.Namespace, spec, out: Path) -> int:
+    """Load the data, train and evaluate (resuming or starting the run in ``out``), and print the result."""
     import keras
 
-    from fer_helpers.data.dataset import load_data_for_profile
-    from fer_helpers.training.experiment import train_and_evaluate
+    from fer_helpers.data.dataset import VAL_FRACTION, load_data_for_profile
+    from fer_helpers.training.experiment import run_experiment
 
+    profile = spec.profile
     budget = profile.time_budget_minutes if args.epochs is None else None
     epochs = args.epochs or profile.max_epochs
     print(
-        f"Profile: {profile.name} (model {args.model or profile.model}, up to {epochs} epochs"
+        f"Profile: {profile.name} (model {spec.model}, up to {epochs} epochs"
         + (f", budget {budget:g} min" if budget else "")
         + f"; Keras backend {keras.backend.backend()})",
         flush=True,
@@ -104,19 +121,9 @@ def train_main(args: argparse.Namespace) -> int:
         seed=args.seed,
         val_fraction=0.0 if args.refit else VAL_FRACTION,
         skip_bad_files=args.skip_bad_files,
+        allow_missing_classes=args.allow_missing_classes,
     )
-    result = train_and_evaluate(
-        data,
-        profile,
-        out,
-        model_name=args.model,
-        epochs=args.epochs,
-        class_weights=args.class_weights,
-        seed=args.seed,
-        verbose=1,
-        augment=args.augment,
-        overwrite=args.overwrite,
-    )
+    result = run_experiment(data, spec, out, verbose=1, overwrite=args.overwrite)
     metrics = result.metrics
     print(
         f"\nTest accuracy: {metrics['accuracy']:.4f} (with flip TTA: {metrics['accuracy_tta']:.4f}) on "
@@ -129,28 +136,36 @@ def train_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_run_folder(out: Path, args: argparse.Namespace, profile, kind: str, location: Path) -> bool:
+def check_outside_data(out: Path, kind: str, location: Path) -> None:
+    """Refuse an ``--out`` inside the data folder: the run's figures would become training faces next time."""
+    from fer_helpers.output_paths import OutputPathError
+
+    if not Path(location).is_dir():  # a CSV file: nothing is read from its folder
+        return
+    data_dir, out_dir = Path(location).expanduser().resolve(), out.resolve()
+    if out_dir == data_dir or data_dir in out_dir.parents:
+        raise OutputPathError(
+            f"--out {out} lies inside the data folder {data_dir}: the run's files would be read as faces next "
+            "time. Choose a folder outside it, e.g. --out runs/latest."
+        )
+
+
+def check_run_folder(out: Path, args: argparse.Namespace, spec, kind: str, location: Path) -> bool:
     """Return True if ``fer-train`` should go on; False (after saying so) when ``out`` holds this finished run.
 
-    Raises :class:`RunFolderError` when ``out`` holds a finished or interrupted run with other settings. Reads
-    only the run's small files: nothing is loaded, written or deleted.
+    Raises ``RunFolderError`` when ``out`` holds files the course did not write, a finished or interrupted run with
+    other settings, or a finished run whose model or metrics were deleted. Nothing is loaded or trained.
     """
     from fer_helpers.training import run_folder
-    from fer_helpers.training.run_folder import check_same_run, data_settings, run_settings
 
-    run_folder.recover_previous_run(out)
-    status = run_folder.run_status(out)
-    if status not in (run_folder.FINISHED, run_folder.RESUMABLE):
-        return True
-    data = data_settings(kind, location, validation=not args.refit)
-    wanted = run_settings(profile, args.model, args.epochs, args.class_weights, args.augment, args.seed, data)
-    check_same_run(out, wanted, status)
-    if status == run_folder.RESUMABLE:
+    data = run_folder.data_settings(kind, location, validation=not args.refit)
+    action = run_folder.resume_or_load(out, spec.settings(data), overwrite=args.overwrite)
+    if action != run_folder.LOAD:
         return True
     print(
         f"{out} already holds this finished run ({run_folder.describe_finished(out)}); nothing to do, nothing "
         f"changed. Its model: {out / run_folder.MODEL_FILE}, metrics: {out / run_folder.METRICS_FILE}. "
-        "To train it again, pass --overwrite (it replaces that run) or choose another --out."
+        "To train it again, pass --overwrite (it replaces that run's own files) or choose another --out."
     )
     return False
 

@@ -43,6 +43,31 @@ def load_csv_layout(path: Path) -> dict[str, ImageSet]:
 
 def _parse_csv(path: Path) -> dict[str, ImageSet]:
     """Return the splits of ``fer2013.csv`` at ``path``, checking every row (see :func:`load_csv_layout`)."""
+    try:
+        return _parse_rows(path)
+    except UnicodeDecodeError as err:
+        raise FERDataError(f"{not_utf8_line(path)}. {UTF8_FIX}") from err
+
+
+UTF8_FIX = "The course reads fer2013.csv as UTF-8: save it as UTF-8 (in Excel: 'CSV UTF-8'), or fix that line."
+
+
+def not_utf8_line(path: Path) -> str:
+    """Return ``"path:line: ..."`` for the first line of ``path`` that is not UTF-8, naming the byte and column."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                return (
+                    f"{path}:{number}: not UTF-8 text (byte 0x{line[err.start]:02x} at column {err.start + 1}; "
+                    "saved as Latin-1 or Windows-1252?)"
+                )
+    return f"{path}: not UTF-8 text"
+
+
+def _parse_rows(path: Path) -> dict[str, ImageSet]:
+    """Read and check every row of the CSV at ``path`` (UTF-8)."""
     rows: dict[str, tuple[list[np.ndarray], list[int], list[str]]] = {}
     with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: Excel starts a saved CSV with a BOM
         reader = csv.DictReader(handle)

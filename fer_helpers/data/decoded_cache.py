@@ -2,10 +2,14 @@
 
 Each entry is one ``.npz`` file (uint8 faces, labels, origins, and the warnings decoding raised) under
 :func:`cache_folder`, by default ``~/.cache/fer-course`` (outside the repository, so it is never committed).
-An entry is used only while its *fingerprint* still matches: the data's file names, labels, sizes and
-modification times, and :data:`CACHE_FORMAT`. Any change to the data rebuilds it. Entries are written
-atomically, and an unreadable entry is rebuilt, so a crash mid-write costs one decode, never wrong faces.
-``FER_CACHE_DIR`` moves the cache; ``FER_CACHE_DIR=off`` turns it off.
+An entry is used only while its *fingerprint* still matches: the data's file names, labels, and each file's size,
+modification time, inode and status-change time (``ctime``), and :data:`CACHE_FORMAT`. Any change to the data
+rebuilds it. One ``stat`` per file keeps this cheap (a content hash would read 32,000 files on every load), and the
+``ctime`` makes it sound: the system sets it on every write and no tool can set it back, so a file rewritten with
+its old size and modification time restored (``cp -p``, ``rsync -t``, ``touch -d``, an editor that keeps times)
+still rebuilds the entry; a file replaced by another gets a new inode. Copying the data elsewhere costs one decode.
+Entries are written atomically, and an unreadable entry is rebuilt, so a crash mid-write costs one decode, never
+wrong faces. ``FER_CACHE_DIR`` moves the cache; ``FER_CACHE_DIR=off`` turns it off.
 """
 
 from __future__ import annotations
@@ -43,11 +47,14 @@ def cache_folder() -> Path | None:
 
 
 def fingerprint(files: Iterable[tuple[str | Path, int]], *details: object) -> str:
-    """Return a digest of ``(path, label)`` pairs with each file's size and modification time, plus ``details``."""
+    """Return a digest of ``(path, label)`` pairs with each file's size, modification time, inode and status-change
+    time, plus ``details``."""
     digest = hashlib.sha256(repr((CACHE_FORMAT, details)).encode())
     for path, label in files:
         stat = os.stat(path)
-        digest.update(f"{path}\0{label}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path}\0{label}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\0{stat.st_ctime_ns}\n".encode()
+        )
     return digest.hexdigest()
 
 

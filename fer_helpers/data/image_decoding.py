@@ -31,6 +31,14 @@ def read_8bit_image(path: str | Path, fix: str) -> Image.Image:
     """
     try:
         with Image.open(path) as image:
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:  # an animated GIF, WebP or PNG, a multi-page TIFF: the first frame is the picture read
+                warnings.warn(
+                    f"{path}: {frames} frames (animated or multi-page); only the first is read. For every frame, "
+                    "save them as separate images, or as a video (fer-predict reads videos frame by frame).",
+                    FERDataWarning,
+                    stacklevel=2,
+                )
             image.load()
             ImageOps.exif_transpose(image, in_place=True)  # in place: no copy of the (usual) upright image
             return to_8bit(image, str(path))

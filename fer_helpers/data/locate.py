@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from fer_helpers.data.folder_layout import PRIVATE_TEST, split_files
+from fer_helpers.errors import FERDataError
 
 ENV_VAR = "FER2013_DIR"
 KAGGLE_TRAIN_FILES = 28_709
@@ -58,14 +59,14 @@ def download_fer2013(target: str | os.PathLike | None = None, dataset: str = "ms
     try:
         import kagglehub
     except ImportError as err:
-        raise RuntimeError(
+        raise FERDataError(
             "download_fer2013() needs kagglehub: run `pip install 'fer-course[download]'` "
             "(or `pip install kagglehub`), then try again."
         ) from err
     try:
         downloaded = Path(kagglehub.dataset_download(dataset))
     except Exception as err:  # kagglehub raises several types for auth and network problems
-        raise RuntimeError(
+        raise FERDataError(
             f"Downloading Kaggle dataset {dataset!r} failed ({err}). Check your Kaggle credentials: "
             "set KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json in ~/.kaggle "
             "(in Colab: add them in the Secrets panel). Or download the archive by hand and "
@@ -104,4 +105,4 @@ def _folder_with_splits(root: Path) -> Path:
     for folder in (root, *sorted(p for p in root.rglob("*") if p.is_dir())):
         if (folder / "train").is_dir() and (folder / "test").is_dir():
             return folder
-    raise RuntimeError(f"The download at {root} has no train/ and test/ folders; look inside and set {ENV_VAR}.")
+    raise FERDataError(f"The download at {root} has no train/ and test/ folders; look inside and set {ENV_VAR}.")

@@ -15,6 +15,7 @@ JSON stores under :data:`CALIBRATION_KEY`; :func:`load_saved_calibration` reads 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,13 +220,21 @@ def load_saved_calibration(model_path: str | Path) -> SavedCalibration:
         block = json.loads(path.read_text()).get(CALIBRATION_KEY)
         if block is None:
             return SavedCalibration()
-        return SavedCalibration(
-            temperature=float(block["temperature"]),
-            min_confidence=float(block.get("abstain", {}).get("min_confidence", 0.0)),
-            source=path,
-        )
+        temperature = float(block["temperature"])
+        min_confidence = float(block.get("abstain", {}).get("min_confidence", 0.0))
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ModelFileError(
             f"Cannot read the calibration in {path} ({err.__class__.__name__}: {err}); fix or delete its "
             f'"{CALIBRATION_KEY}" block (benchmarks/calibrate_model.py writes it).'
         ) from err
+    for key, value, ok in (
+        ("temperature", temperature, math.isfinite(temperature) and temperature > 0),
+        ("abstain.min_confidence", min_confidence, 0 <= min_confidence <= 1),
+    ):
+        if not ok:
+            raise ModelFileError(
+                f'{path}: "{CALIBRATION_KEY}.{key}" is {value}, which cannot be used (a temperature must be a positive '
+                f'number, min_confidence a probability from 0 to 1). Fix or delete the "{CALIBRATION_KEY}" block '
+                "(benchmarks/calibrate_model.py writes it)."
+            )
+    return SavedCalibration(temperature=temperature, min_confidence=min_confidence, source=path)

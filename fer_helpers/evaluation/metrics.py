@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import ops
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, log_loss
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, log_loss
 
 from fer_helpers.augmentation.pipeline import as_model_input
 from fer_helpers.data.classes import CLASS_NAMES, NUM_CLASSES
@@ -98,12 +98,16 @@ def metrics_from_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict[st
     report = classification_report(
         labels, predictions, labels=range(NUM_CLASSES), target_names=CLASS_NAMES, output_dict=True, zero_division=0
     )
+    present = sorted(set(np.asarray(labels).tolist()))  # a class with no faces here has no F1 to average
+    missing = [CLASS_NAMES[i] for i in range(NUM_CLASSES) if i not in present]
+    macro_f1 = f1_score(labels, predictions, labels=present, average="macro", zero_division=0) if present else 0.0
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
         "loss": float(log_loss(labels, probs / probs.sum(axis=1, keepdims=True), labels=range(NUM_CLASSES))),
         "num_images": int(len(labels)),
         "per_class": {name: report[name] for name in CLASS_NAMES},
-        "macro_f1": float(report["macro avg"]["f1-score"]),
+        "macro_f1": float(macro_f1),
+        **({"classes_without_faces": missing} if missing else {}),
         "confusion_matrix": counts.tolist(),
         "confusion_matrix_normalised": np.round(normalised, 4).tolist(),
     }
@@ -152,6 +156,11 @@ def format_report(metrics: dict[str, object]) -> str:
     lines = [
         f"accuracy {metrics['accuracy']:.4f}   loss {metrics['loss']:.4f}   macro F1 {metrics['macro_f1']:.4f}"
         f"   ({metrics['num_images']} faces{_tta_note(metrics)})",
+        *(
+            [f"no faces of {', '.join(metrics['classes_without_faces'])} here: left out of the macro F1"]
+            if metrics.get("classes_without_faces")
+            else []
+        ),
         f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}",
     ]
     for name, row in metrics["per_class"].items():

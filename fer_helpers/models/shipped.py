@@ -26,7 +26,10 @@ GPU_MODEL_PATTERN = "fer_*_gpu.keras"
 INSTALLED_MODELS = "shipped_models"
 """The folder of the installed ``fer_helpers`` package that holds ``models/`` (``package-dir`` in pyproject.toml)."""
 NOTEBOOK_RUN_DIR = Path("runs") / "notebook04"
-"""Where notebook 04 saves its run, relative to the project root."""
+"""Where notebook 04 saves the run it writes by hand (compile and fit in cells), relative to the project root. The
+package never trains into it: that folder is the learner's, not a run folder the course owns."""
+SMOKE_RUN_DIR = Path("runs") / "smoke_fallback"
+"""The course-owned run folder of the quick smoke model trained when no model exists at all."""
 SMOKE_FALLBACK_NOTE = "a smoke-profile model trained just now, because no trained model was found"
 
 
@@ -98,11 +101,15 @@ def shipped_model_path() -> Path:
 
 
 def find_course_model() -> tuple[Path | None, str]:
-    """Return ``(path, description)``: notebook 04's model if present, else the shipped model, else ``(None, why)``."""
+    """Return ``(path, description)``: notebook 04's model if present, else the shipped model, else a smoke model
+    trained earlier because there was none, else ``(None, why)``."""
     trained = project_root() / NOTEBOOK_RUN_DIR / "model.keras"
     if trained.is_file():
         return trained, f"the model notebook 04 trained ({trained})"
     shipped = shipped_model_path()
     if shipped.is_file():
         return shipped, f"the course's shipped model ({shipped})"
+    smoke = project_root() / SMOKE_RUN_DIR / "model.keras"
+    if smoke.is_file():
+        return smoke, f"a smoke-profile model trained earlier, because no trained model was found ({smoke})"
     return None, "no trained model found (run notebook 04 or fer-train first)"

@@ -6,9 +6,11 @@ from fer_helpers.training.experiment import train_and_evaluate
 from fer_helpers.training.fit import train_model
 from fer_helpers.training.losses import SmoothedSparseCrossentropy, balanced_class_weights
 from fer_helpers.training.optim import build_optimizer, compile_model
+from fer_helpers.training.run_folder import RunSpec
 
 __all__ = [
     "BudgetedCosineSchedule",
+    "RunSpec",
     "SmoothedSparseCrossentropy",
     "balanced_class_weights",
     "build_callbacks",

@@ -5,6 +5,10 @@ place, so a crash in the middle of a write leaves a torn file. Here the best mod
 one and renamed over it once complete, and after every epoch the backup's weights are copied atomically to
 ``backup/safe/epoch_NNNN.weights.h5``. Before a run resumes, :func:`check_backup` loads the backup; if it is
 torn it says so and resumes from the safe copy instead.
+
+The best model carries its own record (``fer_checkpoint.json`` inside the ``.keras`` zip: its epoch and validation
+accuracy), written before the rename, so a resumed run takes its best-so-far threshold from the checkpoint actually
+on disk, never from a history row whose checkpoint a crash did not keep.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from pathlib import Path
 import keras
 
 from fer_helpers import atomic_files
-from fer_helpers.errors import FERDataWarning
-from fer_helpers.training.run_folder import BACKUP_DIR, BEST_CHECKPOINT, RunFolderError, discard_previous_run
+from fer_helpers.errors import FERDataWarning, RunFolderError
+from fer_helpers.training.run_marker import BACKUP_DIR, BEST_CHECKPOINT, discard_previous_run
 
 KERAS_BACKUP_WEIGHTS = "latest.weights.h5"
 KERAS_BACKUP_METADATA = "training_metadata.json"
 """The files ``keras.callbacks.BackupAndRestore`` writes (the same names since Keras 3.0)."""
 SAFE_COPY_DIR = "safe"
 STAGING_SUFFIX = ".staging.keras"
+CHECKPOINT_RECORD = "fer_checkpoint.json"
+"""The record inside ``best.keras``: the epoch it holds and that epoch's validation accuracy."""
 
 
 def staging_path(best: Path) -> Path:
@@ -44,6 +50,10 @@ class PromoteStagedCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         staged = staging_path(self.best)
         if staged.is_file():
+            accuracy = (logs or {}).get("val_accuracy")
+            record = {"epoch": epoch + 1, "val_accuracy": None if accuracy is None else float(accuracy)}
+            with zipfile.ZipFile(staged, "a") as archive:
+                archive.writestr(CHECKPOINT_RECORD, json.dumps(record))
             with open(staged, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(staged, self.best)
@@ -113,19 +123,20 @@ def check_backup(model: keras.Model, out_dir: Path) -> str | None:
     )
 
 
-def check_best_checkpoint(out_dir: Path) -> bool:
-    """Return True if ``best.keras`` in ``out_dir`` is absent or a complete zip; warn and return False if torn.
+def best_so_far(out_dir: Path) -> float | None:
+    """Return the validation accuracy of the ``best.keras`` on disk in ``out_dir``: a resumed run's threshold.
 
-    A leftover staging file (a crash while the best model was written) is removed.
+    None (the next epoch writes the checkpoint, whatever its accuracy) when there is none, or it is torn (with a
+    warning), or it carries no record. A leftover staging file (a crash while the best model was written) is removed.
     """
     best = Path(out_dir) / BEST_CHECKPOINT
     staging_path(best).unlink(missing_ok=True)
     if not best.exists():
-        return True
+        return None
     try:
         with zipfile.ZipFile(best) as archive:
             if archive.testzip() is None:
-                return True
+                return (checkpoint_record(best) or {}).get("val_accuracy")
     except (zipfile.BadZipFile, OSError):
         pass
     warnings.warn(
@@ -133,7 +144,24 @@ def check_best_checkpoint(out_dir: Path) -> bool:
         FERDataWarning,
         stacklevel=2,
     )
-    return False
+    return None
+
+
+def checkpoint_record(best: Path) -> dict | None:
+    """Return the record inside the checkpoint ``best`` (epoch, validation accuracy); None if absent or unreadable."""
+    try:
+        with zipfile.ZipFile(best) as archive:
+            return json.loads(archive.read(CHECKPOINT_RECORD))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def write_best(model: keras.Model, best: Path, val_accuracy: float | None, epoch: int) -> None:
+    """Write ``model`` as the checkpoint ``best`` with its record, atomically (a rerun rebuilding a lost checkpoint)."""
+    with atomic_files.replacing(best) as temporary:
+        model.save(temporary)
+        with zipfile.ZipFile(temporary, "a") as archive:
+            archive.writestr(CHECKPOINT_RECORD, json.dumps({"epoch": epoch, "val_accuracy": val_accuracy}))
 
 
 def _first_line(err: BaseException) -> str:

@@ -7,16 +7,17 @@ from pathlib import Path
 import keras
 
 from fer_helpers.data.locate import project_root
-from fer_helpers.models.shipped import NOTEBOOK_RUN_DIR, SMOKE_FALLBACK_NOTE, find_course_model
+from fer_helpers.models.shipped import SMOKE_FALLBACK_NOTE, SMOKE_RUN_DIR, find_course_model
 
 
 def train_smoke_model(seed: int = 42) -> tuple[keras.Model, Path]:
-    """Train a quick ``smoke`` model into notebook 04's run folder (later notebooks find it); return it and its file."""
+    """Train a quick ``smoke`` model into its own run folder, ``runs/smoke_fallback`` (later notebooks find it there);
+    return it and its file. Notebook 04's ``runs/notebook04`` is the learner's hand-written run, never trained into."""
     from fer_helpers.data.dataset import load_data_for_profile
     from fer_helpers.profiles import get_profile
     from fer_helpers.training.experiment import train_and_evaluate
 
-    out_dir = project_root() / NOTEBOOK_RUN_DIR
+    out_dir = project_root() / SMOKE_RUN_DIR
     print(f"No trained model found: training a quick smoke-profile model into {out_dir} (see notebook 04).")
     profile = get_profile("smoke")
     result = train_and_evaluate(load_data_for_profile(profile, seed=seed), profile, out_dir, seed=seed, verbose=2)

@@ -13,8 +13,18 @@ from fer_helpers.evaluation.metrics import choose_tta, evaluate_model, format_re
 from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_figure
 from fer_helpers.profiles import Profile
 from fer_helpers.provenance import provenance, write_json
-from fer_helpers.training.fit import TrainingRun, check_training_arguments, load_trained_run, run_folder, train_model
-from fer_helpers.training.run_folder import METRICS_FILE, MODEL_FILE, check_same_run, fer_data_settings, run_settings
+from fer_helpers.training import run_folder
+from fer_helpers.training.fit import TrainingRun, fit_run, load_trained_run
+from fer_helpers.training.run_folder import (
+    FIGURE_FILES,
+    LOAD,
+    METRICS_FILE,
+    MODEL_FILE,
+    RunSpec,
+    fer_data_settings,
+    resume_or_load,
+)
+from fer_helpers.training.run_marker import run_lock
 
 
 @dataclass
@@ -58,31 +68,41 @@ def train_and_evaluate(
     Called again on ``out_dir`` it resumes an interrupted run, and loads a finished one (same settings) instead
     of training it again; see :func:`fer_helpers.training.fit.train_model` for other settings and ``overwrite``.
     """
-    out_dir = Path(out_dir)
+    spec = RunSpec(profile, model_name, epochs, class_weights, augment, seed)
+    return run_experiment(data, spec, out_dir, verbose=verbose, extra_callbacks=extra_callbacks, overwrite=overwrite)
+
+
+def run_experiment(
+    data: FERData,
+    spec: RunSpec,
+    out_dir: str | Path,
+    *,
+    verbose: int | str = "auto",
+    extra_callbacks: list | None = None,
+    overwrite: bool = False,
+) -> ExperimentResult:
+    """:func:`train_and_evaluate` for a :class:`RunSpec` (what ``fer-train`` calls), holding the folder's lock."""
+    out_dir = Path(out_dir).expanduser()
     started = time.perf_counter()
-    check_training_arguments(epochs, augment)
-    run_folder.recover_previous_run(out_dir)
-    if run_folder.run_status(out_dir) == run_folder.FINISHED and not overwrite:
-        settings = run_settings(profile, model_name, epochs, class_weights, augment, seed, fer_data_settings(data))
-        check_same_run(out_dir, settings, run_folder.FINISHED)
-        print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
-        result = load_finished_experiment(out_dir)
-        print(format_report(result.metrics["test"]), flush=True)
-        return result
-    origin = provenance()  # taken before training, so it names the code that trained the model
-    run = train_model(
-        data=data,
-        profile=profile,
-        out_dir=out_dir,
-        model_name=model_name,
-        epochs=epochs,
-        class_weights=class_weights,
-        augment=augment,
-        seed=seed,
-        verbose=verbose,
-        extra_callbacks=extra_callbacks,
-        overwrite=overwrite,
-    )
+    with run_lock(out_dir):
+        if resume_or_load(out_dir, spec.settings(fer_data_settings(data)), overwrite=overwrite) == LOAD:
+            print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
+            result = load_finished_experiment(out_dir)
+            print(format_report(result.metrics["test"]), flush=True)
+            return result
+        origin = provenance()  # taken before training, so it names the code that trained the model
+        run = fit_run(data, spec, out_dir, verbose=verbose, extra_callbacks=extra_callbacks, overwrite=overwrite)
+        try:
+            return _evaluate_and_record(data, spec, run, out_dir, started, origin)
+        except OSError as err:
+            run_folder.record_error(out_dir, err)
+            raise
+
+
+def _evaluate_and_record(data: FERData, spec: RunSpec, run: TrainingRun, out_dir: Path, started, origin):
+    """Write ``model.keras``, evaluate on the test split, write the figures, then ``metrics.json`` (last)."""
+    profile = spec.profile
+    run_folder.claim(out_dir, MODEL_FILE, METRICS_FILE, *FIGURE_FILES)
     model_path = out_dir / MODEL_FILE
     with atomic_files.replacing(model_path) as temporary:
         run.model.save(temporary)
@@ -106,14 +126,14 @@ def train_and_evaluate(
             + ("validation carved from train" if len(data.val) else "no validation: trained on all of train"),
         },
         "training": {
-            "seed": seed,
+            "seed": spec.seed,
             "epochs_run": run.epochs_run,
             "planned_epochs": run.planned_epochs,
             "training_seconds": round(run.training_seconds, 1),
             # this call's wall time plus the training time of the earlier, interrupted calls it resumed
             "total_seconds": round(time.perf_counter() - started + run.earlier_seconds, 1),
-            "class_weights": class_weights,
-            "augment": augment,
+            "class_weights": spec.class_weights,
+            "augment": spec.augment,
             "resumed": run.resumed,
             "best_val_accuracy": run.best_val_accuracy,
         },
@@ -123,9 +143,11 @@ def train_and_evaluate(
     }
     if profile.ten_crop_tta:
         metrics.update(ten_crop_metrics(run.model, data))
-    save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / "confusion_matrix.png")
-    save_figure(plot_learning_curves(run.history), out_dir / "learning_curves.png")
-    metrics_path = write_json(metrics, out_dir / METRICS_FILE)  # last: its presence marks the run finished
+    confusion_file, curves_file = FIGURE_FILES
+    save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / confusion_file)
+    save_figure(plot_learning_curves(run.history), out_dir / curves_file)
+    metrics_path = write_json(metrics, out_dir / METRICS_FILE)  # last, then the marker says finished
+    run_folder.set_state(out_dir, run_folder.FINISHED)
     print(format_report(test), flush=True)
     return ExperimentResult(run, metrics, model_path, metrics_path)
 

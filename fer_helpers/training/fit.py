@@ -7,35 +7,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from fer_helpers.augmentation.layers import baseline_augmentation, build_augmentation
 from fer_helpers.augmentation.pipeline import make_dataset
 from fer_helpers.data.dataset import FERData
+from fer_helpers.errors import RunFolderError
 from fer_helpers.models.builders import build_model
 from fer_helpers.output_paths import check_writable_folder
 from fer_helpers.profiles import Profile
 from fer_helpers.training import run_folder
 from fer_helpers.training.callbacks import budgeted_schedule, build_callbacks
-from fer_helpers.training.checkpoints import (
-    check_backup,
-    check_best_checkpoint,
-)
+from fer_helpers.training.checkpoints import STAGING_SUFFIX, best_so_far, check_backup, checkpoint_record, write_best
 from fer_helpers.training.losses import balanced_class_weights
 from fer_helpers.training.optim import compile_model
 from fer_helpers.training.run_folder import (
+    AUGMENTATIONS,
     BACKUP_DIR,
     BEST_CHECKPOINT,
     HISTORY_FILE,
+    LOAD,
+    MODEL_FILE,
+    RESUME,
     STATE_FILE,
-    RunFolderError,
-    check_same_run,
+    RunSpec,
     fer_data_settings,
     read_history,
-    run_settings,
+    resume_or_load,
 )
+from fer_helpers.training.run_marker import run_lock
 
-AUGMENTATIONS = ("full", "baseline", "none")
+__all__ = ["AUGMENTATIONS", "RunSpec", "TrainingRun", "fit_run", "load_trained_run", "train_model"]
 
 
 @dataclass
@@ -88,18 +89,14 @@ def augmentation_for(profile: Profile, augment: str, seed: int) -> keras.Sequent
     return None
 
 
-def check_training_arguments(epochs: int | None, augment: str) -> None:
-    """Raise ``ValueError`` for an epoch count below 1 or an unknown augmentation, before anything is touched."""
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1):
-        raise ValueError(f"epochs must be a whole number of at least 1 (or None for the profile's), not {epochs!r}.")
-    if augment not in AUGMENTATIONS:
-        raise ValueError(f"augment must be one of {', '.join(AUGMENTATIONS)}, not {augment!r}.")
-
-
 def load_trained_run(out_dir: Path) -> TrainingRun:
-    """Return the :class:`TrainingRun` of a run that finished training in ``out_dir``, loaded from its files."""
+    """Return the :class:`TrainingRun` of a run that finished training in ``out_dir``, loaded from its files.
+
+    The model comes from ``best.keras``, or from ``model.keras`` (the same weights) if ``best.keras`` was deleted.
+    """
     state = run_folder.read_state(out_dir)
-    best = keras.models.load_model(out_dir / BEST_CHECKPOINT, compile=False)
+    path = out_dir / BEST_CHECKPOINT if (out_dir / BEST_CHECKPOINT).is_file() else out_dir / MODEL_FILE
+    best = keras.models.load_model(path, compile=False)
     if "augmentation" in [layer.name for layer in best.layers]:  # augmentation + model: keep the model
         best = next(layer for layer in best.layers if layer.name != "augmentation")
     history = read_history(out_dir / HISTORY_FILE)
@@ -111,11 +108,19 @@ def load_trained_run(out_dir: Path) -> TrainingRun:
         training_seconds=seconds,
         epochs_run=len(history.get("epoch", [])),
         planned_epochs=int(state.get("planned_epochs", len(history.get("epoch", [])))),
-        best_val_accuracy=max(history["val_accuracy"]) if history.get("val_accuracy") else None,
+        best_val_accuracy=recorded_best(out_dir, history),
         resumed=bool(state.get("resumed", False)),
         earlier_seconds=seconds,
         reloaded=True,
     )
+
+
+def recorded_best(out_dir: Path, history: dict) -> float | None:
+    """Return the validation accuracy of the checkpoint on disk (its own record), else the history's best."""
+    recorded = (checkpoint_record(out_dir / BEST_CHECKPOINT) or {}).get("val_accuracy")
+    if recorded is not None:
+        return float(recorded)
+    return max(history["val_accuracy"]) if history.get("val_accuracy") else None
 
 
 def train_model(
@@ -135,30 +140,53 @@ def train_model(
 
     With no validation faces (a final refit on all of train) it returns the last epoch's model.
     Files under ``out_dir``: ``best.keras`` (best checkpoint), ``backup/`` (removed when training ends;
-    calling again after a crash resumes from it), ``history.csv`` and ``train_state.json`` (the time plan and the
-    run's settings). Called again on a run that has finished, it loads that run instead of training again; other
-    settings raise :class:`RunFolderError` unless ``overwrite`` (which starts a new run, deleting the earlier one
-    only once the new one has finished its first epoch).
+    calling again after a crash resumes from it), ``history.csv``, ``train_state.json`` (the time plan) and
+    ``.fer-run.json`` (the run's marker: its settings and the files it wrote). Called again on a run that has
+    finished, it loads that run instead of training again; other settings raise ``RunFolderError`` unless
+    ``overwrite`` (which starts a new run, deleting the earlier one's files only once the new one has finished its
+    first epoch). Files the course did not write are never touched; see :mod:`fer_helpers.training.run_folder`.
     ``augment`` is ``"full"`` (flip, one affine warp, erasing), ``"baseline"`` (the seed project's four layers)
     or ``"none"``;
     ``extra_callbacks`` run after the course's own (checkpoint, backup, schedule, early stopping, CSV log).
     """
-    check_training_arguments(epochs, augment)
+    spec = RunSpec(profile, model_name, epochs, class_weights, augment, seed)
+    return fit_run(data, spec, out_dir, verbose=verbose, extra_callbacks=extra_callbacks, overwrite=overwrite)
+
+
+def fit_run(
+    data: FERData,
+    spec: RunSpec,
+    out_dir: str | Path,
+    *,
+    verbose: int | str = "auto",
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    overwrite: bool = False,
+) -> TrainingRun:
+    """:func:`train_model` for a :class:`RunSpec`: holds the folder's lock, then loads, resumes or starts the run."""
     out_dir = Path(out_dir).expanduser()
-    run_folder.recover_previous_run(out_dir)
-    settings = run_settings(profile, model_name, epochs, class_weights, augment, seed, fer_data_settings(data))
-    status = run_folder.run_status(out_dir)
-    if status in (run_folder.TRAINED, run_folder.FINISHED) and not overwrite:
-        check_same_run(out_dir, settings, status)
-        print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
-        return load_trained_run(out_dir)
-    check_writable_folder(out_dir, option="the run folder")
-    resumed = status == run_folder.RESUMABLE and not overwrite
-    if resumed:
-        check_same_run(out_dir, settings, status)
+    settings = spec.settings(fer_data_settings(data))
+    if not out_dir.is_dir():
+        check_writable_folder(out_dir, option="the run folder")
+    with run_lock(out_dir):
+        action = resume_or_load(
+            out_dir, settings, overwrite=overwrite, loadable=(run_folder.TRAINED, run_folder.FINISHED)
+        )
+        if action == LOAD:
+            print(f"{out_dir} holds a finished run with these settings: loaded it instead of training again.")
+            return load_trained_run(out_dir)
+        check_writable_folder(out_dir, option="the run folder")
+        try:
+            return _train(data, spec, out_dir, settings, action == RESUME, verbose, extra_callbacks)
+        except OSError as err:
+            run_folder.record_error(out_dir, err)
+            raise
+
+
+def _train(data, spec: RunSpec, out_dir: Path, settings: dict, resumed: bool, verbose, extra_callbacks) -> TrainingRun:
+    """Train the run in ``out_dir`` (locked, checked): resume it, or start it, setting an earlier run aside."""
+    profile, seed = spec.profile, spec.seed
     state = run_folder.read_state(out_dir) if resumed else {}
     earlier_seconds = float(state.get("elapsed_seconds", 0.0))
-
     keras.utils.set_random_seed(seed)
     if profile.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
@@ -166,12 +194,12 @@ def train_model(
         tf.config.experimental.enable_op_determinism()
     # A resumed run must not replay epoch 1's shuffle order and augmentations: offset the data seed.
     data_seed = seed + int(state.get("epochs_done", 0))
-    augmentation = augmentation_for(profile, augment, seed=data_seed)
+    augmentation = augmentation_for(profile, spec.augment, seed=data_seed)
     on_device = augmentation is not None and augments_inside_model()
     if profile.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = build_model(model_name or profile.model, dropout=profile.dropout)
+        model = build_model(spec.model, dropout=profile.dropout)
         trainee = compile_model(with_augmentation(model, augmentation) if on_device else model, profile)
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -189,27 +217,24 @@ def train_model(
     backup_dir = out_dir / BACKUP_DIR
     if resumed:  # before anything changes: a torn backup falls back to its safe copy, or stops here
         check_backup(trainee, out_dir)
-        best_is_readable = check_best_checkpoint(out_dir)
-        set_aside = False
+        threshold = best_so_far(out_dir)  # the checkpoint actually on disk, not the history
     else:
-        best_is_readable = True
-        out_dir.mkdir(parents=True, exist_ok=True)
-        set_aside = run_folder.set_aside_previous_run(out_dir)
-    run_folder.write_state_file(
-        out_dir / STATE_FILE, {**state, "settings": settings, "finished": False, "resumed": resumed}
-    )
+        threshold = None
+    set_aside = run_folder.begin_run(out_dir, settings, resume=resumed)
+    run_folder.claim(out_dir, BACKUP_DIR, HISTORY_FILE, STATE_FILE, BEST_CHECKPOINT, "best" + STAGING_SUFFIX)
+    run_folder.write_state_file(out_dir / STATE_FILE, {**state, "finished": False, "resumed": resumed})
 
+    epochs = spec.epochs
     max_epochs = epochs or profile.max_epochs
     budget = profile.time_budget_minutes * 60 if profile.time_budget_minutes and epochs is None else None
     schedule = budgeted_schedule(profile, max_epochs, budget, out_dir / STATE_FILE)
-    earlier = read_history(out_dir / HISTORY_FILE).get("val_accuracy", [])
     callbacks = build_callbacks(
         profile=profile,
         out_dir=out_dir,
         schedule=schedule,
         validate=validate,
         stop_early=epochs is None and validate,  # a fixed epoch count means exactly that many
-        best_so_far=max(earlier) if resumed and earlier and best_is_readable else None,
+        best_so_far=threshold,
         extra_callbacks=extra_callbacks,
     )
     try:
@@ -218,7 +243,7 @@ def train_model(
             validation_data=val_ds,
             epochs=max_epochs,
             callbacks=callbacks,
-            class_weight=balanced_class_weights(data.train.labels) if class_weights else None,
+            class_weight=balanced_class_weights(data.train.labels) if spec.class_weights else None,
             shuffle=False,  # the input pipeline shuffles
             verbose=verbose,
         )
@@ -227,16 +252,23 @@ def train_model(
             run_folder.restore_previous_run(out_dir)
         raise
     history = read_history(out_dir / HISTORY_FILE)
+    best_path = out_dir / BEST_CHECKPOINT
+    if best_so_far(out_dir) is None and not _loads(best_path):
+        # a crash tore the only checkpoint write after the backup was saved: rebuild it from the backup's weights
+        accuracy = float(trainee.evaluate(val_ds, verbose=0, return_dict=True)["accuracy"]) if validate else None
+        write_best(trainee, best_path, accuracy, epoch=len(history.get("epoch", [])))
+        print(f"Rebuilt {best_path} from the backup (epoch {len(history.get('epoch', []))}): a crash had torn it.")
     try:
-        best = keras.models.load_model(out_dir / BEST_CHECKPOINT, compile=False)
+        best = keras.models.load_model(best_path, compile=False)
     except Exception as err:  # the backup is still there: the run can be resumed or started over
         raise RunFolderError(
-            f"Training ended, but {out_dir / BEST_CHECKPOINT} cannot be read ({err.__class__.__name__}: {err}). "
+            f"Training ended, but {best_path} cannot be read ({err.__class__.__name__}: {err}). "
             f"The backup is kept; rerun to try again, or start over with overwrite=True (fer-train --overwrite)."
         ) from err
     if on_device:  # the checkpoint holds augmentation + model: keep the model
         best = best.get_layer(model.name)
     run_folder.write_state_file(out_dir / STATE_FILE, {**schedule.state, "finished": True})
+    run_folder.set_state(out_dir, run_folder.TRAINED)
     shutil.rmtree(backup_dir, ignore_errors=True)
     return TrainingRun(
         model=best,
@@ -245,7 +277,18 @@ def train_model(
         training_seconds=float(schedule.state["elapsed_seconds"]),
         epochs_run=len(history.get("epoch", [])),
         planned_epochs=int(schedule.state["planned_epochs"]),
-        best_val_accuracy=max(history["val_accuracy"]) if validate and history.get("val_accuracy") else None,
+        best_val_accuracy=recorded_best(out_dir, history) if validate else None,
         resumed=resumed,
         earlier_seconds=earlier_seconds,
     )
+
+
+def _loads(path: Path) -> bool:
+    """Return True if ``path`` is a complete ``.keras`` zip."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile):
+        return False

@@ -1,52 +1,143 @@
-"""A run folder's life, so that no run is ever lost: new, interrupted (resumable), trained, finished.
+"""A run folder's life, owned here: its identity (:class:`RunSpec`), its state, its history, and what may be touched.
 
+- The course **marks** a folder as a run's when it starts one there (``.fer-run.json``, see
+  :mod:`~fer_helpers.training.run_marker`) and afterwards moves, replaces or deletes only the files that run
+  recorded as its own. Files named like a run's that it did not write are refused with their names, never touched.
 - A **finished** run is never trained again by accident: the same call loads it, other settings are refused
-  until the caller asks to overwrite it.
-- An **interrupted** run resumes only with the settings it was started with (recorded in ``train_state.json``).
-- **Starting over** (overwrite, or a run that died before it could be resumed) first sets the earlier run's files
+  until the caller asks to overwrite it. If the user deleted its model or metrics, a rerun says so and how to
+  rebuild it.
+- An **interrupted** run resumes only with the settings it was started with.
+- **Starting over** (overwrite, or a run that died before it could be resumed) first sets the earlier run's own files
   aside in ``.previous-run/``. They are deleted once the new run has finished its first epoch, and put back if it
   fails before that, or on the next call if it was killed.
+
+:func:`resume_or_load` is the one decision all callers share (``fer-train``, ``train_and_evaluate``, ``train_model``).
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fer_helpers import atomic_files
+from fer_helpers.errors import FERDataWarning, RunFolderError, SettingsError
+from fer_helpers.training.run_marker import (
+    BACKUP_DIR,
+    BEST_CHECKPOINT,
+    FIGURE_FILES,
+    HISTORY_FILE,
+    MARKER_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PREVIOUS_RUN_DIR,
+    RUN_FILES,
+    STATE_FILE,
+    begin_run,
+    check_no_foreign_files,
+    claim,
+    discard_previous_run,
+    disk_note,
+    has_backup,
+    last_error_note,
+    new_marker,
+    read_marker,
+    record_error,
+    recover_previous_run,
+    restore_previous_run,
+    write_marker,
+)
 
 if TYPE_CHECKING:
     from fer_helpers.data.dataset import FERData
     from fer_helpers.profiles import Profile
 
-import json
-import shutil
-import warnings
-from pathlib import Path
-
-from fer_helpers import atomic_files
-from fer_helpers.errors import FERDataWarning
-
-BEST_CHECKPOINT = "best.keras"
-BACKUP_DIR = "backup"
-HISTORY_FILE = "history.csv"
-STATE_FILE = "train_state.json"
-MODEL_FILE = "model.keras"
-METRICS_FILE = "metrics.json"
-FIGURE_FILES = ("confusion_matrix.png", "learning_curves.png")
-RUN_FILES = (BEST_CHECKPOINT, BACKUP_DIR, HISTORY_FILE, STATE_FILE, MODEL_FILE, METRICS_FILE, *FIGURE_FILES)
-"""Everything a run writes into its folder (other files there are left alone)."""
-PREVIOUS_RUN_DIR = ".previous-run"
+__all__ = [  # the file names, for callers that import them from here
+    "BACKUP_DIR",
+    "BEST_CHECKPOINT",
+    "FIGURE_FILES",
+    "HISTORY_FILE",
+    "MARKER_FILE",
+    "METRICS_FILE",
+    "MODEL_FILE",
+    "PREVIOUS_RUN_DIR",
+    "RUN_FILES",
+    "STATE_FILE",
+    "begin_run",
+    "claim",
+    "discard_previous_run",
+    "last_error_note",
+    "record_error",
+    "restore_previous_run",
+]
 
 NEW, ABANDONED, RESUMABLE, TRAINED, FINISHED = "new", "abandoned", "resumable", "trained", "finished"
 """Run states: nothing yet; files of a run that cannot resume; interrupted with a backup; trained but not yet
 evaluated; trained and evaluated (``metrics.json`` and ``model.keras`` written)."""
+LOAD, RESUME, START = "load", "resume", "start"
+"""What :func:`resume_or_load` tells a caller to do."""
+AUGMENTATIONS = ("full", "baseline", "none")
 
 
-class RunFolderError(ValueError):
-    """A run folder that cannot be used as asked; the message names the folder and the fix."""
+@dataclass(frozen=True)
+class RunSpec:
+    """What defines a training run: a run resumes or reloads only with the same (recorded in its marker)."""
+
+    profile: Profile
+    model_name: str | None = None
+    """The architecture (``fer_helpers.models.build_model``); None: the profile's."""
+    epochs: int | None = None
+    """A fixed epoch count (no time budget, no early stopping); None: the profile's plan."""
+    class_weights: bool = False
+    augment: str = "full"
+    """``"full"`` (flip, one affine warp, erasing), ``"baseline"`` (the seed project's four layers) or ``"none"``."""
+    seed: int = 42
+
+    def __post_init__(self):
+        epochs = self.epochs
+        if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1):
+            raise SettingsError(
+                f"epochs must be a whole number of at least 1 (or None for the profile's), not {epochs!r}."
+            )
+        if self.augment not in AUGMENTATIONS:
+            raise SettingsError(f"augment must be one of {', '.join(AUGMENTATIONS)}, not {self.augment!r}.")
+
+    @property
+    def model(self) -> str:
+        """The architecture trained: ``model_name`` or the profile's."""
+        return self.model_name or self.profile.model
+
+    def settings(self, data: dict) -> dict:
+        """Return the run's settings as JSON values; ``data`` is :func:`data_settings` or :func:`fer_data_settings`."""
+        return {
+            "model": self.model,
+            "profile": self.profile.to_dict(),
+            "epochs": self.epochs,
+            "class_weights": self.class_weights,
+            "augment": self.augment,
+            "seed": self.seed,
+            "data": data,
+        }
+
+
+def fer_data_settings(data: FERData) -> dict:
+    """Return :func:`data_settings` for loaded data, with the sizes of its training and validation splits."""
+    validation = len(data.val) > 0
+    return data_settings(data.source, data.location, validation) | {"train": len(data.train), "val": len(data.val)}
+
+
+def data_settings(source: str, location: str | Path, validation: bool) -> dict:
+    """Return the data part of :meth:`RunSpec.settings` (known before the data is loaded)."""
+    return {"source": source, "location": str(Path(location).expanduser().resolve()), "validation": validation}
 
 
 def read_state(out_dir: Path) -> dict:
-    """Return the run's ``train_state.json`` ({} if absent); see :func:`read_state_file`."""
+    """Return the run's ``train_state.json`` (the time plan; {} if absent); see :func:`read_state_file`."""
     return read_state_file(Path(out_dir) / STATE_FILE)
 
 
@@ -61,12 +152,10 @@ def read_state_file(path: Path) -> dict:
             return state
     except (ValueError, OSError):
         pass
-    from fer_helpers.training.run_folder import read_history
-
     seconds = [s for s in read_history(path.parent / HISTORY_FILE).get("epoch_seconds", []) if s == s]
     warnings.warn(
-        f"{path} is unreadable (torn by a crash?): rebuilt from {HISTORY_FILE} ({len(seconds)} epochs). "
-        "The time plan starts afresh and the run's settings are no longer checked.",
+        f"{path} is unreadable (torn by a crash?{disk_note(path.parent)}): rebuilt from {HISTORY_FILE} "
+        f"({len(seconds)} epochs). The time plan starts afresh.",
         FERDataWarning,
         stacklevel=2,
     )
@@ -78,28 +167,43 @@ def write_state_file(path: Path, state: dict) -> None:
     atomic_files.write_text(path, json.dumps(state, indent=2))
 
 
-def has_backup(out_dir: Path) -> bool:
-    """Return True if ``out_dir`` holds a non-empty ``backup/`` (an interrupted run)."""
-    backup = Path(out_dir) / BACKUP_DIR
-    return backup.is_dir() and any(backup.iterdir())
+def read_history(path: str | Path) -> dict[str, list[float]]:
+    """Return the CSV history as column -> values, one row per epoch (a resumed epoch's last row wins).
+
+    Columns with no value at all are left out: Keras's CSVLogger adds ``val_*`` columns of "NA" to a run
+    without validation.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch")}
+    ordered = [rows[e] for e in sorted(rows)]
+    missing = ("", None, "NA")
+    columns = [c for c in (ordered[0] if ordered else []) if any(r[c] not in missing for r in ordered)]
+    return {c: [float(r[c]) if r[c] not in missing else float("nan") for r in ordered] for c in columns}
 
 
 def run_status(out_dir: str | Path) -> str:
     """Return the state of the run in ``out_dir``: ``new``, ``abandoned``, ``resumable``, ``trained`` or ``finished``.
 
-    Runs written before the state file recorded ``finished`` count as trained when they left no backup.
+    Read from the run's marker: a finished run stays finished whatever was deleted from it.
     """
     out_dir = Path(out_dir)
-    if not out_dir.is_dir():
+    marker = read_marker(out_dir) if out_dir.is_dir() else None
+    if marker is None:
         return NEW
-    state = read_state(out_dir) if (out_dir / STATE_FILE).is_file() else {}
-    legacy_done = bool(state) and "finished" not in state and not has_backup(out_dir)
-    if (state.get("finished") is True or legacy_done) and (out_dir / BEST_CHECKPOINT).is_file():
-        complete = (out_dir / METRICS_FILE).is_file() and (out_dir / MODEL_FILE).is_file()
-        return FINISHED if complete else TRAINED
+    if marker.get("state") in (TRAINED, FINISHED):
+        return marker["state"]
     if has_backup(out_dir):
         return RESUMABLE
-    return ABANDONED if any((out_dir / name).exists() for name in RUN_FILES) else NEW
+    return ABANDONED if any((out_dir / name).exists() for name in marker.get("files", [])) else NEW
+
+
+def set_state(out_dir: Path, state: str) -> None:
+    """Record how far the run got (``trained``, ``finished``) in its marker."""
+    marker = read_marker(out_dir) or new_marker()
+    write_marker(out_dir, {**marker, "state": state})
 
 
 def flatten(settings: dict, prefix: str = "") -> dict[str, object]:
@@ -121,33 +225,18 @@ def settings_differences(recorded: dict | None, wanted: dict) -> list[str]:
     return [f"{key}: {old[key]!r} -> {new[key]!r}" for key in sorted(old.keys() & new.keys()) if old[key] != new[key]]
 
 
-def recorded_settings(out_dir: Path) -> dict | None:
-    """Return the settings the run in ``out_dir`` was started with, as far as its files tell (None: unknown).
-
-    Runs from before ``train_state.json`` recorded them are read from their ``metrics.json``.
-    """
-    settings = read_state(out_dir).get("settings")
-    if settings is not None:
-        return settings
-    try:
-        metrics = json.loads((Path(out_dir) / METRICS_FILE).read_text())
-        data, training = metrics["data"], metrics["training"]
-        return {
-            "model": metrics["model"],
-            "profile": metrics["profile"],
-            "class_weights": training["class_weights"],
-            "augment": training["augment"],
-            "seed": training["seed"],
-            "data": {
-                "source": data["source"],
-                "location": str(Path(data["location"]).expanduser().resolve()),
-                "validation": data["val_images"] > 0,
-                "train": data["train_images"],
-                "val": data["val_images"],
-            },
-        }
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def check_same_run(out_dir: Path, settings: dict, status: str) -> None:
+    """Raise :class:`RunFolderError` if the run in ``out_dir`` was started with other ``settings``."""
+    differences = settings_differences((read_marker(out_dir) or {}).get("settings"), settings)
+    if not differences:
+        return
+    what = "an interrupted run" if status == RESUMABLE else "a finished run"
+    action = "resume it" if status == RESUMABLE else "load it"
+    raise RunFolderError(
+        f"{out_dir} holds {what} with other settings ({'; '.join(differences[:4])}"
+        f"{'; ...' if len(differences) > 4 else ''}). Use the same settings to {action}, another folder for a new "
+        "run, or overwrite=True (fer-train --overwrite) to replace it."
+    )
 
 
 def describe_finished(out_dir: Path) -> str:
@@ -163,119 +252,50 @@ def describe_finished(out_dir: Path) -> str:
         return "its metrics.json is unreadable"
 
 
-def set_aside_previous_run(out_dir: Path) -> bool:
-    """Move the files of an earlier run in ``out_dir`` into ``.previous-run/``; return True if there were any."""
-    out_dir = Path(out_dir)
-    present = [name for name in RUN_FILES if (out_dir / name).exists()]
-    if not present:
-        return False
-    aside = out_dir / PREVIOUS_RUN_DIR
-    shutil.rmtree(aside, ignore_errors=True)
-    aside.mkdir()
-    for name in present:
-        (out_dir / name).rename(aside / name)
-    return True
-
-
-def restore_previous_run(out_dir: Path) -> bool:
-    """Put a set-aside earlier run back (removing the new run's files); return True if there was one."""
-    out_dir = Path(out_dir)
-    aside = out_dir / PREVIOUS_RUN_DIR
-    if not aside.is_dir():
-        return False
-    for name in RUN_FILES:
-        if (aside / name).exists():
-            _remove(out_dir / name)
-            (aside / name).rename(out_dir / name)
-    shutil.rmtree(aside, ignore_errors=True)
-    return True
-
-
-def discard_previous_run(out_dir: Path) -> None:
-    """Delete a set-aside earlier run: the new run has proved it can train."""
-    shutil.rmtree(Path(out_dir) / PREVIOUS_RUN_DIR, ignore_errors=True)
-
-
-def recover_previous_run(out_dir: Path) -> None:
-    """Put back an earlier run that a killed new run had set aside before finishing its first epoch."""
-    if (Path(out_dir) / PREVIOUS_RUN_DIR).is_dir():
-        if has_backup(out_dir):  # the new run got past its first epoch: the old one was meant to go
-            discard_previous_run(out_dir)
-        elif restore_previous_run(out_dir):
-            print(
-                f"Put back the earlier run in {out_dir}: the run that was to replace it stopped before its first epoch."
-            )
-
-
-def _remove(path: Path) -> None:
-    """Delete a file or folder if it exists."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
+def check_complete(out_dir: Path, status: str) -> None:
+    """Raise :class:`RunFolderError` if files a finished (or trained) run needs to be loaded were deleted."""
+    if status == FINISHED:
+        missing = [name for name in (MODEL_FILE, METRICS_FILE) if not (out_dir / name).is_file()]
     else:
-        path.unlink(missing_ok=True)
+        missing = [] if any((out_dir / n).is_file() for n in (BEST_CHECKPOINT, MODEL_FILE)) else [BEST_CHECKPOINT]
+    if missing:
+        what = "finished" if status == FINISHED else "trained"
+        raise RunFolderError(
+            f"{out_dir} holds a {what} run, but its {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+            "gone (deleted?). A finished run is not trained again without asking: rebuild it with the same command "
+            "plus --overwrite (overwrite=True), which retrains it and touches only the run's own files; or choose "
+            "another --out."
+        )
 
 
-def read_history(path: str | Path) -> dict[str, list[float]]:
-    """Return the CSV history as column -> values, one row per epoch (a resumed epoch's last row wins).
+def resume_or_load(out_dir: str | Path, settings: dict, *, overwrite: bool = False, loadable=(FINISHED,)) -> str:
+    """Decide what a call on ``out_dir`` does: :data:`LOAD` the run there, :data:`RESUME` it, or :data:`START` one.
 
-    Columns with no value at all are left out: Keras's CSVLogger adds ``val_*`` columns of "NA" to a run
-    without validation.
+    A run whose state is in ``loadable`` with the same ``settings`` is loaded (if its files are there); other
+    settings raise :class:`RunFolderError` unless ``overwrite``. An interrupted run resumes (same settings only),
+    a trained run not in ``loadable`` goes on (to its evaluation). Run-like files the course did not write are
+    refused first, ``overwrite`` or not. Puts back an earlier run a killed overwrite had set aside.
     """
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    with path.open(newline="") as handle:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch")}
-    ordered = [rows[e] for e in sorted(rows)]
-    missing = ("", None, "NA")
-    columns = [c for c in (ordered[0] if ordered else []) if any(r[c] not in missing for r in ordered)]
-    return {c: [float(r[c]) if r[c] not in missing else float("nan") for r in ordered] for c in columns}
+    out_dir = Path(out_dir)
+    check_no_foreign_files(out_dir, read_marker(out_dir) if out_dir.is_dir() else None)
+    recover_previous_run(out_dir)
+    status = run_status(out_dir)
+    if status in (TRAINED, FINISHED, RESUMABLE) and not overwrite:
+        check_same_run(out_dir, settings, status)
+    if status in loadable and not overwrite:
+        check_complete(out_dir, status)
+        return LOAD
+    announce_last_error(out_dir)
+    if overwrite:
+        return START
+    return RESUME if status in (TRAINED, FINISHED, RESUMABLE) else START
 
 
-def run_settings(
-    profile: Profile,
-    model_name: str | None,
-    epochs: int | None,
-    class_weights: bool,
-    augment: str,
-    seed: int,
-    data: dict,
-) -> dict:
-    """Return what defines a run (recorded in ``train_state.json``): a run resumes or reloads only with the same.
-
-    ``data`` is :func:`data_settings` (what ``fer-train`` knows before loading), or :func:`fer_data_settings`.
-    """
-    return {
-        "model": model_name or profile.model,
-        "profile": profile.to_dict(),
-        "epochs": epochs,
-        "class_weights": class_weights,
-        "augment": augment,
-        "seed": seed,
-        "data": data,
-    }
-
-
-def fer_data_settings(data: FERData) -> dict:
-    """Return :func:`data_settings` for loaded data, with the sizes of its training and validation splits."""
-    validation = len(data.val) > 0
-    return data_settings(data.source, data.location, validation) | {"train": len(data.train), "val": len(data.val)}
-
-
-def data_settings(source: str, location: str | Path, validation: bool) -> dict:
-    """Return the data part of :func:`run_settings` (known before the data is loaded)."""
-    return {"source": source, "location": str(Path(location).expanduser().resolve()), "validation": validation}
-
-
-def check_same_run(out_dir: Path, settings: dict, status: str) -> None:
-    """Raise :class:`RunFolderError` if the run in ``out_dir`` was started with other ``settings``."""
-    differences = settings_differences(recorded_settings(out_dir), settings)
-    if not differences:
-        return
-    what = "an interrupted run" if status == RESUMABLE else "a finished run"
-    action = "resume it" if status == RESUMABLE else "load it"
-    raise RunFolderError(
-        f"{out_dir} holds {what} with other settings ({'; '.join(differences[:4])}"
-        f"{'; ...' if len(differences) > 4 else ''}). Use the same settings to {action}, another folder for a new "
-        "run, or overwrite=True (fer-train --overwrite) to replace it."
-    )
+def announce_last_error(out_dir: Path) -> None:
+    """Print why the last command on this run stopped (a full disk, say), once, before the run goes on."""
+    note = last_error_note(out_dir)
+    if note:
+        print(note, flush=True)
+        marker = read_marker(out_dir)
+        if marker and marker.pop("last_error", None) is not None:
+            write_marker(out_dir, marker)

@@ -196,9 +196,10 @@ def _with_progress(frames: Iterable, total: int, enabled: bool | None) -> Iterab
         return tqdm(frames, total=total or None, unit="frame", desc="analysing", mininterval=1.0)
 
 
-def output_names(video: str | Path) -> list[str]:
-    """Return the names :func:`analyse_video` writes for ``video``: ``<stem>_frames.csv``, ``<stem>_annotated.mp4``."""
-    stem = Path(video).stem
+def output_names(video: str | Path, stem: str | None = None) -> list[str]:
+    """Return the names :func:`analyse_video` writes for ``video``: ``<stem>_frames.csv``, ``<stem>_annotated.mp4``
+    (``stem``: the video's file name without its suffix, unless given)."""
+    stem = stem or Path(video).stem
     return [f"{stem}_frames.csv", f"{stem}_annotated.mp4"]
 
 
@@ -210,6 +211,7 @@ def analyse_video(
     every: int = 1,
     write_video: bool = True,
     progress: bool | None = None,
+    stem: str | None = None,
     **analyser_options,
 ) -> VideoReport:
     """Analyse every ``every``-th frame of the video at ``path`` and return a :class:`VideoReport`.
@@ -227,7 +229,7 @@ def analyse_video(
         report = VideoReport(video=str(path), every=every)
         rows = writer = None
         if out_dir is not None:
-            (csv_path, video_path), _ = prepare_output_folder(out_dir, output_names(path))
+            (csv_path, video_path), _ = prepare_output_folder(out_dir, output_names(path, stem))
             csv_file = stack.enter_context(csv_path.open("w", newline=""))
             rows, report.csv_path = csv.writer(csv_file), csv_path
             rows.writerow(CSV_COLUMNS)

@@ -84,6 +84,34 @@ def container_name(head: bytes) -> str | None:
     return None
 
 
+def mp4_truncation(path: Path) -> str | None:
+    """Return how an MP4/MOV file is cut short (a top-level box running past the end, or no ``moov`` index), or None.
+
+    An MP4 is a chain of boxes, each starting with its size and four-letter type; a copy cut short ends inside one.
+    """
+    size = path.stat().st_size
+    offset, types = 0, []
+    with path.open("rb") as file:
+        while offset + 8 <= size:
+            file.seek(offset)
+            header = file.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8].decode("latin-1")
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - offset
+            if length < 8:
+                return None  # not a box chain this check understands: let OpenCV's error stand
+            if offset + length > size:
+                return f"its '{kind}' box ends at byte {offset + length:,} but the file stops at byte {size:,}"
+            if kind != "mdat" or length > 8:  # an empty mdat holds no frames: nothing was cut
+                types.append(kind)
+            offset += length
+    if "mdat" in types and "moov" not in types:
+        return "it has frames ('mdat') but no 'moov' index, which is written last"
+    return None
+
+
 def _codec_text(fourcc: float) -> str:
     """Return OpenCV's numeric FourCC property as its four letters ('' when unknown)."""
     code = int(fourcc)
@@ -110,6 +138,12 @@ def _unopenable_video_error(path: Path) -> FERDataError:
         return FERDataError(
             f"{path} is not a video file (it starts like none of MP4, MOV, AVI, MKV, WebM, MPEG, WMV or FLV); "
             "give the path of a video, or of a photo with a photo's file ending (.jpg, .png)."
+        )
+    truncated = mp4_truncation(path) if container == "MP4/MOV" else None
+    if truncated:
+        return FERDataError(
+            f"{path} is truncated ({truncated}): an interrupted download or copy, or a recording that did not stop "
+            "cleanly. Copy or download it again, or export it again from the recorder."
         )
     small = path.stat().st_size <= len(head)
     if container == "MP4/MOV" and small and b"trak" not in head:  # a header without a single track

@@ -136,7 +136,7 @@ def test_load_course_model_trains_a_smoke_model_when_none_exists(project_dir: Pa
 
     class Result:
         run = type("Run", (), {"model": "the new model"})()
-        model_path = project_dir / course_model.NOTEBOOK_RUN_DIR / "model.keras"
+        model_path = project_dir / course_model.SMOKE_RUN_DIR / "model.keras"
 
     def fake_train(data, profile, out_dir, **kwargs):
         calls.append((data, profile.name, Path(out_dir)))
@@ -146,7 +146,9 @@ def test_load_course_model_trains_a_smoke_model_when_none_exists(project_dir: Pa
     monkeypatch.setattr("fer_helpers.training.experiment.train_and_evaluate", fake_train)
     model, description = load_course_model()
     assert model == "the new model" and description.startswith(course_model.SMOKE_FALLBACK_NOTE)
-    assert calls == [("smoke data", "smoke", project_dir / course_model.NOTEBOOK_RUN_DIR)]
+    assert calls == [("smoke data", "smoke", project_dir / course_model.SMOKE_RUN_DIR)]
+    save_tiny_model(project_dir / course_model.SMOKE_RUN_DIR / "model.keras")  # found next time, after the others
+    assert "trained just now" not in load_course_model()[1] and "earlier" in load_course_model()[1]
 
 
 def test_recorded_metrics_and_table(project_dir: Path):

@@ -65,9 +65,13 @@ def interrupted(data, profile, out: Path, after: int, epochs: int = 3) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
-    """Return every file under ``folder`` with its content hash and modification time."""
+    """Return every file under ``folder`` with its content hash and modification time (the run's marker, which
+    records the run's state, by content only)."""
     return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        str(p.relative_to(folder)): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            0 if p.name == ".fer-run.json" else p.stat().st_mtime_ns,
+        )
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
@@ -173,7 +177,8 @@ def test_an_overwrite_killed_before_its_first_epoch_is_undone_on_the_next_call(d
     before = snapshot(out)
     from fer_helpers.training import run_folder
 
-    run_folder.set_aside_previous_run(out)  # what the overwrite did before it was killed ...
+    run_folder.begin_run(out, settings={}, resume=False)  # what the overwrite did before it was killed ...
+    run_folder.claim(out, "history.csv")
     (out / "history.csv").write_text("epoch,loss\n")  # ... with the first files of the new run
     assert run_folder.run_status(out) == run_folder.ABANDONED
     again = train_and_evaluate(data, profile, out, epochs=1, verbose=0)
