@@ -43,8 +43,8 @@ test-oldest: $(STAMP)  ## unit tests with the oldest versions pyproject.toml all
 # Python 3.13 (python3.13, pyenv's, else a Debian 13 root via debootstrap + chroot) with Colab's packages pinned in
 # tests/colab/colab-stack.txt; the course installed by the notebooks' first cell from the built wheel; fails if that
 # replaced any package; then TFLite, fer-predict and every notebook under nbval (smoke). See tests/colab/run_colab.py.
-test-colab:  ## the course in a copy of Colab's stack on Python 3.13 (about 15 minutes; see the README)
-	tests/colab/run_colab_test.sh
+test-colab:  ## the course in a copy of Colab's stack on Python 3.13 (COLAB_ARGS=--reuse keeps the last environment)
+	tests/colab/run_colab_test.sh $(COLAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check fer_helpers tests benchmarks docs

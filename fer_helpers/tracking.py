@@ -12,8 +12,9 @@ What it cannot do, because it only compares boxes:
 - a face that leaves (or that the detector misses) for longer than ``forget_after_s`` comes back as a new face:
   the tracker does not recognise people, it has never seen what the face looks like;
 - a false detection (a patch of texture) would become a short-lived face of its own: so, as SORT does with its
-  ``min_hits``, a face is only *confirmed* (reported) once the detector has found it in ``min_hits`` frames;
-  false detections rarely last that long, real faces do (a face is reported from its ``min_hits``-th detection on).
+  ``min_hits``, a face is only *confirmed* (reported) once the detector has found it in ``min_hits`` detection
+  frames in a row; false detections rarely last that long, real faces do. Once confirmed, a face stays reported
+  while the tracker keeps it (a missed detection does not hide it again).
 
 **The smoothing** is an exponential moving average with a time constant in seconds, not frames:
 ``smoothed += (1 - exp(-dt / time_constant_s)) * (new - smoothed)``. A step change in the probabilities then
@@ -35,7 +36,8 @@ from fer_helpers.face_detection import Box, box_iou
 MIN_IOU = 0.3
 """Smallest overlap between a face's last box and a new box for the two to count as the same face."""
 MIN_HITS = 3
-"""A face is reported once the detector has found it in this many frames (1: at once). See docs/results.md."""
+"""A face is reported once the detector has found it in this many detection frames in a row (1: at once).
+See docs/results.md (a panned real photo: false tracks with and without it)."""
 FORGET_AFTER_S = 1.0
 """A face not seen for longer than this (seconds) is forgotten: if it comes back, it gets a new number."""
 SMOOTHING_S = 0.5
@@ -60,13 +62,14 @@ def match_boxes(previous: Sequence[Box], current: Sequence[Box], min_iou: float 
 
 @dataclass
 class Track:
-    """One face the tracker follows: its number, its last box, when it was last seen (seconds) and in how many
-    frames the detector found it (``hits``)."""
+    """One face the tracker follows: its number, its last box, when it was last seen (seconds), in how many detection
+    frames in a row the detector found it (``hits``) and whether that reached ``min_hits`` once (``confirmed``)."""
 
     face_id: int
     box: Box
     last_seen_s: float
     hits: int = 1
+    confirmed: bool = False
 
 
 class IoUTracker:
@@ -93,19 +96,25 @@ class IoUTracker:
         face_ids: list[int | None] = [None] * len(boxes)
         for i, j in match_boxes([t.box for t in known], boxes, self.min_iou):
             face_ids[j] = known[i].face_id
+        if detected:  # a remembered face the detector missed in this frame starts its run of hits again
+            matched = {face_id for face_id in face_ids if face_id is not None}
+            for face_id in set(self.tracks) - matched:
+                self.tracks[face_id].hits = 0
         for j, box in enumerate(boxes):
+            old = None
             if face_ids[j] is None:
                 face_ids[j], self._next_id = self._next_id, self._next_id + 1
-                hits = 1
             else:
-                hits = self.tracks[face_ids[j]].hits + detected
-            self.tracks[face_ids[j]] = Track(face_ids[j], Box(*box), time_s, hits)
+                old = self.tracks[face_ids[j]]
+            hits = 1 if old is None else old.hits + int(detected)
+            confirmed = (old is not None and old.confirmed) or hits >= self.min_hits
+            self.tracks[face_ids[j]] = Track(face_ids[j], Box(*box), time_s, hits, confirmed)
         return face_ids
 
     def confirmed(self, face_id: int) -> bool:
-        """Return True when the face ``face_id`` has been detected in at least ``min_hits`` frames (report it)."""
+        """Return True when the face ``face_id`` was detected in ``min_hits`` detection frames in a row (report it)."""
         track = self.tracks.get(face_id)
-        return track is not None and track.hits >= self.min_hits
+        return track is not None and track.confirmed
 
 
 def ema_weight(dt_s: float, time_constant_s: float) -> float:

@@ -43,7 +43,8 @@ def say(text: str) -> None:
 
 def run(*command: str | Path, **kwargs) -> subprocess.CompletedProcess:
     """Run ``command``, echoing it; raise if it fails."""
-    say("$ " + " ".join(str(part) for part in command))
+    text = " ".join(str(part) for part in command)
+    say("$ " + (text.split("\n", 1)[0] + " ..." if "\n" in text else text))
     return subprocess.run([str(part) for part in command], check=True, **kwargs)
 
 
@@ -134,8 +135,9 @@ def install_like_the_first_cell(python: Path, wheel: Path, content: Path) -> Non
 
 
 CHECKS = r"""
-import os, sys, subprocess, zipfile, io, urllib.request
+import os, sys, subprocess, zipfile
 from pathlib import Path
+import fer_helpers.quiet  # TensorFlow's start-up lines off
 import cv2, keras, numpy as np, tensorflow as tf
 import fer_helpers
 from fer_helpers.course_model import find_course_model
@@ -179,7 +181,8 @@ except Exception as err:
     picture[72:216, 72:216] = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(photo), picture)
     print("real photo: a FER2013 test face pasted on a gray square (the scikit-image download failed)")
-out = subprocess.run(["fer-predict", str(photo)], check=True, capture_output=True, text=True).stdout
+fer_predict = Path(sys.executable).parent / "fer-predict"  # the console script pip installed
+out = subprocess.run([str(fer_predict), str(photo)], check=True, capture_output=True, text=True).stdout
 print(out.strip())
 assert f"{photo}  face 1  box=" in out, "fer-predict found no face in the real photo"
 """
@@ -190,13 +193,15 @@ def course_checks(python: Path, content: Path) -> None:
     run(python, "-c", CHECKS, cwd=content, env={**os.environ, "FER_PROFILE": "smoke"})
 
 
-def run_notebooks(python: Path, content: Path) -> None:
-    """Run every notebook under nbval (smoke profile) from ``content``, away from the checkout."""
+def run_notebooks(python: Path, wheel: Path, content: Path) -> None:
+    """Run every notebook under nbval (smoke profile) from ``content``, away from the checkout; each first cell
+    installs from ``wheel`` again (pip finds it installed and changes nothing)."""
     target = content / "notebooks"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(ROOT / "notebooks", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env.update(FER_PROFILE="smoke", CI=env.get("CI", "true"))
+    env.update(FER_PROFILE="smoke", CI=env.get("CI", "true"), FER_COURSE_WHEEL=wheel.as_uri())
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # Colab's ipykernel 6.17 on Python 3.13 warns about frozen modules
     run(
         python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval-lax", "--nbval-current-env",
         "--nbval-cell-timeout=900", "notebooks", cwd=content, env=env,
@@ -206,6 +211,9 @@ def run_notebooks(python: Path, content: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "fer-colab-test")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the environment of an earlier run (uninstall the course only)"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     work = args.work.resolve()
@@ -215,7 +223,11 @@ def main() -> int:
     say(f"Python {sys.version.split()[0]} at {sys.executable}; working in {work}")
     assert sys.version_info[:2] == (3, 13), "run this with Python 3.13 (Colab's)"
 
-    python = make_environment(work)
+    python = work / "venv" / "bin" / "python"
+    if args.reuse and python.exists():
+        run(python, "-m", "pip", "uninstall", "-q", "-y", "fer-course")
+    else:
+        python = make_environment(work)
     before = freeze(python)
     stack = pinned()
     missing = [f"{name}=={pin} (found {before.get(name)})" for name, pin in stack.items() if before.get(name) != pin]
@@ -232,7 +244,7 @@ def main() -> int:
     say(f"the install left all {len(before)} installed packages as they were ({len(stack)} pinned from Colab)")
 
     course_checks(python, content)
-    run_notebooks(python, content)
+    run_notebooks(python, wheel, content)
     changed, _ = changes(after, freeze(python))
     if changed:
         say("FAILED: the notebooks' first cells changed installed packages:\n  " + "\n  ".join(changed))

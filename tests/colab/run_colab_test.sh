@@ -32,6 +32,8 @@ if [ ! -x "$rootfs/usr/bin/python3" ]; then
     trixie "$rootfs" http://deb.debian.org/debian
 fi
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+bundle=/etc/ssl/certs/ca-certificates.crt  # the host's CA bundle: it holds any TLS proxy's certificate
+if [ -f "$bundle" ]; then cp "$bundle" "$rootfs$bundle"; fi
 mkdir -p "$rootfs/fer-course" "$rootfs/fer2013"
 cleanup() {
   umount "$rootfs/fer2013" 2>/dev/null || true
@@ -46,5 +48,10 @@ if [ -n "${FER2013_DIR:-}" ] && [ -d "$FER2013_DIR" ]; then
   mount --bind "$FER2013_DIR" "$rootfs/fer2013"
   fer=/fer2013
 fi
+passed=()
+for name in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+  if [ -n "${!name:-}" ]; then passed+=("$name=${!name}"); fi
+done
 chroot "$rootfs" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 CI="${CI:-true}" \
-  ${fer:+FER2013_DIR=$fer} /usr/bin/python3 /fer-course/tests/colab/run_colab.py --work /var/tmp/fer-colab-test "$@"
+  PIP_CERT="$bundle" SSL_CERT_FILE="$bundle" "${passed[@]}" ${fer:+FER2013_DIR=$fer} \
+  /usr/bin/python3 /fer-course/tests/colab/run_colab.py --work /var/tmp/fer-colab-test "$@"
