@@ -38,6 +38,7 @@ from fer_helpers.video_analysis import analyse_video
 END_TO_END = (  # (what, analyse_video options)
     ("YuNet, every frame at 640 (the default)", {"detect_max_side": 640}),
     ("Haar, every frame at 640", {"detect_max_side": 640, "detector": "haar"}),
+    ("detect every frame at 480", {"detect_max_side": 480}),
     ("detect every frame at 320", {"detect_max_side": 320}),
     ("detect every 3rd frame at 320, follow between", {"detect_max_side": 320, "detect_every": 3}),
     ("detect every 3rd frame at 240, follow between", {"detect_max_side": 240, "detect_every": 3}),

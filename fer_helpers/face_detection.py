@@ -41,6 +41,9 @@ YUNET_NMS_THRESHOLD = 0.3
 """Boxes overlapping a better one by more than this IoU are dropped (non-maximum suppression)."""
 HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 """OpenCV's frontal-face Haar cascade; the file ships inside the opencv 4 packages (``cv2.data.haarcascades``)."""
+YUNET_MIN_SIDE = 640
+"""Smaller images are enlarged to this longer side (at most ``max_side``) before YuNet runs: it scores faces of
+100 pixels and less low (a 320x240 video's drawn face is found in 15 of 40 frames as it is, in 40 of 40 enlarged)."""
 DETECT_MAX_SIDE = 1024
 """Photos whose longer side exceeds this many pixels are shrunk to it before detection (faster, same boxes)."""
 FACE_MARGIN = 0.05
@@ -158,7 +161,8 @@ def detect_faces(
     """Return the face boxes ``detector`` ("yunet" or "haar") finds in ``photo``, in the photo's own pixels, sorted
     left to right.
 
-    Photos with a side longer than ``max_side`` are shrunk before detection and the boxes scaled back.
+    Photos with a side longer than ``max_side`` are shrunk before detection and the boxes scaled back; for YuNet,
+    images under :data:`YUNET_MIN_SIDE` are enlarged to it (YuNet finds small faces better in a larger copy).
     ``min_size`` is the smallest face (pixels of the shrunk image) worth reporting: FER models see 48x48.
     ``score_threshold`` is YuNet's (higher: fewer false faces, more missed ones); ``scale_factor`` and
     ``min_neighbors`` are Haar's (the step between window sizes, and how many overlapping windows must agree).
@@ -169,6 +173,10 @@ def detect_faces(
     scale = detection_scale(image.shape, max_side)
     if scale < 1.0:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    elif detector == "yunet" and max(image.shape[:2]) < min(max_side, YUNET_MIN_SIDE):
+        scale = min(max_side, YUNET_MIN_SIDE) / max(image.shape[:2])  # enlarged: min_size stays in photo pixels
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        min_size = round(min_size * scale)
     if detector == "yunet":
         found = yunet_boxes(image, min_size, score_threshold)
     else:

@@ -12,9 +12,9 @@ What it cannot do, because it only compares boxes:
 - a face that leaves (or that the detector misses) for longer than ``forget_after_s`` comes back as a new face:
   the tracker does not recognise people, it has never seen what the face looks like;
 - a false detection (a patch of texture) would become a short-lived face of its own: so, as SORT does with its
-  ``min_hits``, a face is only *confirmed* (reported) once the detector has found it in ``min_hits`` detection
-  frames in a row; false detections rarely last that long, real faces do. Once confirmed, a face stays reported
-  while the tracker keeps it (a missed detection does not hide it again).
+  ``min_hits``, a face is only *confirmed* (reported) once the detector has found it in ``min_hits`` frames
+  while the tracker kept it; false detections rarely last that long, real faces do. (SORT counts hits in a row;
+  the course's drawn demo faces are found in most frames but not all, so hits here need not be consecutive.)
 
 **The smoothing** is an exponential moving average with a time constant in seconds, not frames:
 ``smoothed += (1 - exp(-dt / time_constant_s)) * (new - smoothed)``. A step change in the probabilities then
@@ -36,8 +36,8 @@ from fer_helpers.face_detection import Box, box_iou
 MIN_IOU = 0.3
 """Smallest overlap between a face's last box and a new box for the two to count as the same face."""
 MIN_HITS = 3
-"""A face is reported once the detector has found it in this many detection frames in a row (1: at once).
-See docs/results.md (a panned real photo: false tracks with and without it)."""
+"""A face is reported once the detector has found it in this many frames (1: at once). See docs/results.md (a
+panned real photo: false tracks with and without it)."""
 FORGET_AFTER_S = 1.0
 """A face not seen for longer than this (seconds) is forgotten: if it comes back, it gets a new number."""
 SMOOTHING_S = 0.5
@@ -62,8 +62,8 @@ def match_boxes(previous: Sequence[Box], current: Sequence[Box], min_iou: float 
 
 @dataclass
 class Track:
-    """One face the tracker follows: its number, its last box, when it was last seen (seconds), in how many detection
-    frames in a row the detector found it (``hits``) and whether that reached ``min_hits`` once (``confirmed``)."""
+    """One face the tracker follows: its number, its last box, when it was last seen (seconds), in how many frames
+    the detector found it (``hits``) and whether that reached ``min_hits`` (``confirmed``)."""
 
     face_id: int
     box: Box
@@ -96,10 +96,6 @@ class IoUTracker:
         face_ids: list[int | None] = [None] * len(boxes)
         for i, j in match_boxes([t.box for t in known], boxes, self.min_iou):
             face_ids[j] = known[i].face_id
-        if detected:  # a remembered face the detector missed in this frame starts its run of hits again
-            matched = {face_id for face_id in face_ids if face_id is not None}
-            for face_id in set(self.tracks) - matched:
-                self.tracks[face_id].hits = 0
         for j, box in enumerate(boxes):
             old = None
             if face_ids[j] is None:
@@ -112,7 +108,7 @@ class IoUTracker:
         return face_ids
 
     def confirmed(self, face_id: int) -> bool:
-        """Return True when the face ``face_id`` was detected in ``min_hits`` detection frames in a row (report it)."""
+        """Return True when the face ``face_id`` has been detected in ``min_hits`` frames (report it)."""
         track = self.tracks.get(face_id)
         return track is not None and track.confirmed
 

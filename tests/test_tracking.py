@@ -102,19 +102,3 @@ def test_the_analyser_reports_a_face_from_its_min_hits_th_detection():
     assert counts == [0, 3, 3]
     at_once = FrameAnalyser(lambda faces: np.full((len(faces), 7), 1 / 7), min_hits=1)
     assert len(at_once.analyse(photo, index=0, time_s=0.0)) == 3
-
-
-def test_hits_must_come_in_a_row_before_confirmation_and_confirmation_stays():
-    tracker = IoUTracker(min_hits=3)
-    face = Box(100, 100, 80, 80)
-    (face_id,) = tracker.update([face], 0.00)
-    tracker.update([face], 0.04)
-    tracker.update([], 0.08)  # missed in a detection frame: the run starts again
-    tracker.update([face], 0.12)
-    tracker.update([face], 0.16)
-    assert not tracker.confirmed(face_id)
-    tracker.update([face], 0.20)
-    assert tracker.confirmed(face_id)
-    tracker.update([], 0.24)
-    tracker.update([face], 0.28)
-    assert tracker.confirmed(face_id)  # once confirmed, a missed frame does not hide it again
