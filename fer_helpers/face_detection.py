@@ -35,8 +35,8 @@ YUNET_MODEL = "face_detection_yunet_2023mar.onnx"
 """YuNet's model file, shipped in ``fer_helpers/assets/`` (source and license in the README there)."""
 YUNET_SCORE_THRESHOLD = 0.3
 """YuNet reports a face when its score reaches this (0-1). Measured with benchmarks/face_detectors.py (docs/results.md):
-0.3 finds 96 % of notebook 07's pasted FER2013 faces (0.7: 90 %, 0.9: 48 %; Haar 74 %) and all seven of the course's
-drawn demo faces (they score 0.35-0.86), for one false face on ten photos without a face (Haar: six)."""
+0.3 finds 98 % of notebook 07's pasted FER2013 faces (0.7: 94 %, 0.9: 62 %; Haar 74 %) and all seven of the course's
+drawn demo faces (they score 0.35-0.86), for three false faces on ten photos without a face (Haar: six)."""
 YUNET_NMS_THRESHOLD = 0.3
 """Boxes overlapping a better one by more than this IoU are dropped (non-maximum suppression)."""
 HAAR_CASCADE = "haarcascade_frontalface_default.xml"
