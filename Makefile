@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OLDEST ?= .venv-oldest
 
-.PHONY: run test unit notebooks lab-test test-oldest lint benchmark repository-url clean-venv
+.PHONY: run test unit notebooks lab-test test-oldest test-colab lint benchmark repository-url first-cell clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,12 +40,21 @@ test-oldest: $(STAMP)  ## unit tests with the oldest versions pyproject.toml all
 	  | grep -i -E "^($$(cut -d= -f1 $(OLDEST)/oldest-constraints.txt | paste -sd'|'))=="
 	$(OLDEST)/bin/python -m pytest -p no:cacheprovider tests
 
+# Python 3.13 (python3.13, pyenv's, else a Debian 13 root via debootstrap + chroot) with Colab's packages pinned in
+# tests/colab/colab-stack.txt; the course installed by the notebooks' first cell from the built wheel; fails if that
+# replaced any package; then TFLite, fer-predict and every notebook under nbval (smoke). See tests/colab/run_colab.py.
+test-colab:  ## the course in a copy of Colab's stack on Python 3.13 (COLAB_ARGS=--reuse keeps the last environment)
+	tests/colab/run_colab_test.sh $(COLAB_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check fer_helpers tests benchmarks docs
 	$(BIN)/ruff format --check fer_helpers tests benchmarks docs
 
 repository-url:  ## after changing [project.urls] Repository: write it into the README's and notebooks' Colab links
 	$(PYTHON) docs/set_repository_url.py
+
+first-cell:  ## write docs/set_first_cell.py's first code cell (the Colab install) into every notebook
+	$(PYTHON) docs/set_first_cell.py
 
 benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/training_throughput.py

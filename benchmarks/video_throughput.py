@@ -2,8 +2,8 @@
 
 python benchmarks/video_throughput.py [--model models/fer_vgg_bn_cpu.keras] [--seconds 6]
 
-The video is the generated demo (a drawn face moving and zooming, 25 frames/s). Stages: decoding, Haar detection
-at several sizes, following the boxes between detections, classifying one face (Keras compiled, Keras eager,
+The video is the generated demo (a drawn face moving and zooming, 25 frames/s). Stages: decoding, YuNet and Haar
+detection at several sizes, following the boxes between detections, classifying one face (Keras compiled, Keras eager,
 TFLite float32 and int8), and ``analyse_video`` end to end with the CSV and the annotated MP4 written (what
 ``fer-predict`` does), with Keras and with TFLite. Numbers depend on the machine and on what else it runs: the
 load average is printed before and after. "Per CPU-second" divides the frames by the CPU time the process used
@@ -26,7 +26,7 @@ import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; impo
 from fer_helpers.augmentation.pipeline import as_model_input
 from fer_helpers.inference.classifiers import keras_classifier, tflite_classifier
 from fer_helpers.inference.export import convert_to_tflite
-from fer_helpers.inference.face_detection import crop_face, detect_faces, to_gray
+from fer_helpers.inference.face_detection import crop_face, detect_faces, haar_available, to_gray
 from fer_helpers.models.files import load_trained_model
 from fer_helpers.models.shipped import shipped_model_path
 from fer_helpers.provenance import cpu_name
@@ -36,7 +36,9 @@ from fer_helpers.video.io import VideoReader
 from fer_helpers.video.tracking import follow_box
 
 END_TO_END = (  # (what, analyse_video options)
-    ("detect every frame at 640 (the default)", {"detect_max_side": 640}),
+    ("YuNet, every frame at 640 (the default)", {"detect_max_side": 640}),
+    ("Haar, every frame at 640", {"detect_max_side": 640, "detector": "haar"}),
+    ("detect every frame at 480", {"detect_max_side": 480}),
     ("detect every frame at 320", {"detect_max_side": 320}),
     ("detect every 3rd frame at 320, follow between", {"detect_max_side": 320, "detect_every": 3}),
     ("detect every 3rd frame at 240, follow between", {"detect_max_side": 240, "detect_every": 3}),
@@ -75,10 +77,11 @@ def stage_numbers(video: Path, model, tflite: bytes) -> None:
         "decode (OpenCV, mp4v)",
         *(1000 * t / len(grays) for t in (time.perf_counter() - start, time.process_time() - cpu_start)),
     )
-    for side in (640, 480, 320, 240):
-        frames = iter(grays * 2)
-        run = lambda frames=frames, side=side: detect_faces(next(frames), max_side=side)  # noqa: E731
-        line(f"Haar detection at {side} px (longer side)", *timed(run, 40))
+    for detector in ("yunet", "haar") if haar_available() else ("yunet",):
+        for side in (640, 480, 320, 240):
+            frames = iter(grays * 2)
+            run = lambda frames=frames, side=side, d=detector: detect_faces(next(frames), max_side=side, detector=d)  # noqa: E731
+            line(f"{'YuNet' if detector == 'yunet' else 'Haar'} detection at {side} px (longer side)", *timed(run, 40))
     box = detect_faces(grays[0])[0]
     line("follow the box between detections", *timed(lambda: follow_box(grays[0], grays[1], box), 50))
     face = crop_face(grays[0], box)[None]
@@ -98,6 +101,8 @@ def end_to_end_numbers(video: Path, model, tflite: bytes, out_dir: Path) -> None
     for runtime, classify in (("Keras", keras_classifier(model)), ("TFLite", tflite_classifier(tflite))):
         classify(np.zeros((1, 48, 48), np.uint8))  # the first call compiles: keep it out of the timing
         for what, options in END_TO_END:
+            if options.get("detector") == "haar" and not haar_available():
+                continue
             cpu_start = time.process_time()
             report = analyse_video(video, classify, out_dir=out_dir, progress=False, **options)
             cpu_fps = report.frames_analysed / (time.process_time() - cpu_start)

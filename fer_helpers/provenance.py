@@ -107,7 +107,7 @@ def git_commit(path: Path | None = None) -> str:
 def provenance() -> dict[str, object]:
     """Return versions, machine, git commit and a UTC timestamp, for JSON next to a model or metric."""
     return {
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
         "machine": machine_description(),
         "git_commit": git_commit(),

@@ -85,3 +85,18 @@ def test_the_wheel_alone_gives_notebook_05_the_shipped_model(tmp_path: Path):
     shipped = json.loads((ROOT / SHIPPED_MODEL.with_suffix(".json")).read_text())
     assert session["parameters"] == shipped["parameters"]
     assert session["recorded"] == ["baseline (seed CNN)", "vgg_bn (improved)"]
+
+
+def test_a_failed_install_in_colab_says_where_and_what_to_do(tmp_path: Path):
+    """The first cell, in a Colab stand-in whose pip cannot reach the course: one short message, no traceback."""
+    cell = next(c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code")
+    missing = (tmp_path / "fer_course-0.1.0-py3-none-any.whl").as_uri()  # no such wheel: pip fails as for a bad URL
+    session = 'import sys, types\nsys.modules["google.colab"] = types.ModuleType("google.colab")\n'
+    env = {**os.environ, "FER_COURSE_WHEEL": missing}
+    result = subprocess.run(
+        [sys.executable, "-c", session + "".join(cell["source"])], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == f"Could not install the course from {missing}. A fork? Run `make repository-url`, then push."
+    assert "Traceback" not in result.stderr

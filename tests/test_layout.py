@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "fer_helpers"
 LAYERS = [
-    ["errors", "atomic_files", "versions", "quiet", "provenance", "output_paths", "profiles"],
+    ["errors", "atomic_files", "versions", "quiet", "provenance", "output_paths", "profiles", "assets"],
     ["data"],
     ["augmentation"],
     ["models"],

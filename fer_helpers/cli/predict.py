@@ -17,9 +17,12 @@ from fer_helpers.output_paths import check_writable_folder
 
 def predict_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-predict``."""
+    from fer_helpers.inference.face_detection import DEFAULT_DETECTOR, DETECTORS
+
     parser = argparse.ArgumentParser(
         prog="fer-predict",
-        description="Find faces in photos (OpenCV Haar cascade) and print each one's box, expression and confidence. "
+        description="Find faces in photos (OpenCV's YuNet, or its Haar cascade) and print each one's box, expression "
+        "and confidence. "
         "Videos get a per-frame CSV, an annotated MP4 and a per-face summary.",
     )
     parser.add_argument("images", nargs="+", metavar="FILE", help="photos (JPEG, PNG, ...) or videos (MP4, AVI, ...)")
@@ -37,6 +40,12 @@ def predict_parser() -> argparse.ArgumentParser:
         help='answer "not sure" with the top two classes when the top probability is below P (0 to 1; default: the '
         "threshold saved in the model's JSON, else 0: always answer). Probabilities are temperature-scaled with the "
         "temperature saved there, when there is one",
+    )
+    parser.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default=DEFAULT_DETECTOR,
+        help=f"face detector (default {DEFAULT_DETECTOR}; haar needs an OpenCV that has it: 4.x, not 5)",
     )
     add_video_arguments(parser)
     return parser
@@ -70,6 +79,7 @@ def calibration_settings(model_path: Path, min_confidence: float | None) -> tupl
 def predict_main(args: argparse.Namespace) -> int:
     """Run ``fer-predict``: 0 when every photo was read (with or without faces), 2 when any could not be."""
     from fer_helpers.inference.drawing import annotate
+    from fer_helpers.inference.face_detection import detect_faces
     from fer_helpers.inference.face_prediction import describe_prediction, no_face_message, predict_faces
     from fer_helpers.inference.photos import load_photo, save_photo
     from fer_helpers.models.files import load_trained_model
@@ -88,7 +98,8 @@ def predict_main(args: argparse.Namespace) -> int:
             print(f"fer-predict: error: {err}", file=sys.stderr)
             failed += 1
             continue
-        predictions = predict_faces(model, photo, tta=args.tta, temperature=temperature)
+        boxes = detect_faces(photo, detector=args.detector)
+        predictions = predict_faces(model, photo, boxes, tta=args.tta, temperature=temperature)
         if not predictions and looks_like_face_crop(photo):
             height, width = photo.shape[:2]
             whole = [(0, 0, width, height)]
@@ -202,6 +213,7 @@ def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
                 every=args.every,
                 detect_every=args.detect_every,
                 detect_max_side=args.detect_size,
+                detector=args.detector,
                 smoothing_s=args.smoothing,
                 stem=stems[name],
             )

@@ -90,7 +90,7 @@ class RunSpec:
 
     profile: Profile
     model_name: str | None = None
-    """The architecture (``fer_helpers.models.build_model``); None: the profile's."""
+    """The architecture (``fer_helpers.models.builders.build_model``); None: the profile's."""
     epochs: int | None = None
     """A fixed epoch count (no time budget, no early stopping); None: the profile's plan."""
     class_weights: bool = False

@@ -79,7 +79,7 @@ def write_marker(out_dir: Path, marker: dict) -> dict:
 
 def new_marker(settings: dict | None = None, previous: dict | None = None) -> dict:
     """Return the marker of a new run (a fresh id, nothing written yet)."""
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     marker = {"run_id": uuid.uuid4().hex, "created": now, "state": "training", "settings": settings, "files": []}
     if previous is not None:
         marker["previous"] = previous

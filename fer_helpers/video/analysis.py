@@ -1,9 +1,10 @@
 """Expressions over time: detect, track, classify and smooth every face of a video, frame after frame.
 
-:class:`FrameAnalyser` does one frame (a video's or a webcam's): find the faces (Haar, or between detections
-follow the last boxes), number them with the IoU tracker, classify all of them in *one* batched call, and
-smooth each face's probabilities over time. :func:`analyse_video` runs it over a video file, streaming, and
-writes what it finds: a CSV with one row per face per analysed frame, and an annotated MP4.
+:class:`FrameAnalyser` does one frame (a video's or a webcam's): find the faces (YuNet or Haar, or between
+detections follow the last boxes), number them with the IoU tracker, classify all the confirmed ones (found in
+``min_hits`` frames) in *one* batched call, and smooth each face's probabilities over time. :func:`analyse_video`
+runs it over a video file, streaming, and writes what it finds: a CSV with one row per face per analysed frame, and
+an annotated MP4.
 """
 
 from __future__ import annotations
@@ -21,10 +22,19 @@ import numpy as np
 
 from fer_helpers.data.classes import CLASS_NAMES
 from fer_helpers.inference.classifiers import Classifier
-from fer_helpers.inference.face_detection import FACE_MARGIN, Box, crop_face, detect_faces, drop_nested_boxes, to_gray
+from fer_helpers.inference.face_detection import (
+    DEFAULT_DETECTOR,
+    FACE_MARGIN,
+    YUNET_SCORE_THRESHOLD,
+    Box,
+    crop_face,
+    detect_faces,
+    drop_nested_boxes,
+    to_gray,
+)
 from fer_helpers.inference.face_prediction import FacePrediction
 from fer_helpers.video.io import Mp4Writer, VideoReader, prepare_output_folder
-from fer_helpers.video.tracking import SMOOTHING_S, IoUTracker, ProbabilitySmoother, follow_box
+from fer_helpers.video.tracking import MIN_HITS, SMOOTHING_S, IoUTracker, ProbabilitySmoother, follow_box
 
 CSV_COLUMNS = ("frame", "time_s", "face_id", "x", "y", "w", "h", "label", "confidence", *CLASS_NAMES)
 """The per-frame CSV's header: the frame's index and time, the face's number and box, then the model's raw output."""
@@ -73,10 +83,13 @@ class FaceObservation:
 class FrameAnalyser:
     """Analyse successive frames of one video or camera: detect, track, classify in one batch, smooth.
 
-    ``detect_every=k`` runs the Haar detector on every k-th frame only and follows the boxes in between
+    ``detect_every=k`` runs the face detector on every k-th frame only and follows the boxes in between
     (``tracking.follow_box``): faster, but a face that appears waits up to k-1 frames to be found.
     ``detect_max_side`` shrinks frames for detection (faster; faces under ``min_face`` pixels of the shrunk
-    frame are not searched). ``smoothing_s`` is the time constant of the moving average (0: none).
+    frame are not reported). ``detector`` is ``"yunet"`` or ``"haar"`` and ``score_threshold`` YuNet's
+    (``face_detection.detect_faces``).
+    ``min_hits``: a face is reported once it was detected in this many frames (false detections rarely last;
+    1 reports every box at once). ``smoothing_s`` is the time constant of the moving average (0: none).
     """
 
     def __init__(
@@ -88,6 +101,9 @@ class FrameAnalyser:
         detect_max_side: int = 640,
         min_face: int = 30,
         margin: float = FACE_MARGIN,
+        detector: str = DEFAULT_DETECTOR,
+        score_threshold: float = YUNET_SCORE_THRESHOLD,
+        min_hits: int = MIN_HITS,
         tracker: IoUTracker | None = None,
     ):
         if detect_every < 1:
@@ -97,28 +113,44 @@ class FrameAnalyser:
         self.detect_max_side = detect_max_side
         self.min_face = min_face
         self.margin = margin
-        self.tracker = tracker or IoUTracker()
+        self.detector = detector
+        self.score_threshold = score_threshold
+        self.tracker = tracker or IoUTracker(min_hits=min_hits)
         self.smoother = ProbabilitySmoother(smoothing_s)
         self._frames_seen = 0
         self._previous: tuple[np.ndarray, list[Box]] | None = None
 
+    def detects_now(self) -> bool:
+        """Return True when this frame is one the detector runs on (the others follow the last boxes)."""
+        return self._previous is None or self._frames_seen % self.detect_every == 0
+
     def find_faces(self, gray: np.ndarray) -> list[Box]:
         """Return this frame's face boxes: detected on every ``detect_every``-th frame, else followed."""
-        if self._previous is None or self._frames_seen % self.detect_every == 0:
-            return drop_nested_boxes(detect_faces(gray, max_side=self.detect_max_side, min_size=self.min_face))
+        if self.detects_now():
+            found = detect_faces(
+                gray,
+                max_side=self.detect_max_side,
+                min_size=self.min_face,
+                detector=self.detector,
+                score_threshold=self.score_threshold,
+            )
+            return drop_nested_boxes(found)
         previous_gray, previous_boxes = self._previous
         return [follow_box(previous_gray, gray, box) for box in previous_boxes]
 
     def analyse(self, frame: np.ndarray, *, index: int, time_s: float) -> list[FaceObservation]:
         """Return one :class:`FaceObservation` per face in ``frame`` (RGB or gray) at ``time_s``; [] if none."""
         gray = to_gray(frame)
+        detected = self.detects_now()
         boxes = self.find_faces(gray)
         self._frames_seen += 1
         self._previous = (gray, boxes)
-        face_ids = self.tracker.update(boxes, time_s)
+        face_ids = self.tracker.update(boxes, time_s, detected=detected)
         self.smoother.keep_only(list(self.tracker.tracks))
-        if not boxes:
+        confirmed = [(i, box) for i, box in zip(face_ids, boxes, strict=True) if self.tracker.confirmed(i)]
+        if not confirmed:
             return []
+        face_ids, boxes = [i for i, _ in confirmed], [box for _, box in confirmed]
         faces = np.stack([crop_face(gray, box, self.margin) for box in boxes])
         probabilities = self.classify(faces)
         return [

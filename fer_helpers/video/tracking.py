@@ -11,7 +11,10 @@ What it cannot do, because it only compares boxes:
 - two faces that cross can swap numbers: while they overlap, the boxes alone cannot tell who is who;
 - a face that leaves (or that the detector misses) for longer than ``forget_after_s`` comes back as a new face:
   the tracker does not recognise people, it has never seen what the face looks like;
-- a false detection (a patch of texture) becomes a short-lived face of its own.
+- a false detection (a patch of texture) would become a short-lived face of its own: so, as SORT does with its
+  ``min_hits``, a face is only *confirmed* (reported) once the detector has found it in ``min_hits`` frames
+  while the tracker kept it; false detections rarely last that long, real faces do. (SORT counts hits in a row;
+  the course's drawn demo faces are found in most frames but not all, so hits here need not be consecutive.)
 
 **The smoothing** is an exponential moving average with a time constant in seconds, not frames:
 ``smoothed += (1 - exp(-dt / time_constant_s)) * (new - smoothed)``. A step change in the probabilities then
@@ -32,6 +35,9 @@ from fer_helpers.inference.face_detection import Box, box_iou
 
 MIN_IOU = 0.3
 """Smallest overlap between a face's last box and a new box for the two to count as the same face."""
+MIN_HITS = 3
+"""A face is reported once the detector has found it in this many frames (1: at once). See docs/results.md (a
+panned real photo: false tracks with and without it)."""
 FORGET_AFTER_S = 1.0
 """A face not seen for longer than this (seconds) is forgotten: if it comes back, it gets a new number."""
 SMOOTHING_S = 0.5
@@ -56,24 +62,34 @@ def match_boxes(previous: Sequence[Box], current: Sequence[Box], min_iou: float 
 
 @dataclass
 class Track:
-    """One face the tracker follows: its number, its last box and when it was last seen (seconds)."""
+    """One face the tracker follows: its number, its last box, when it was last seen (seconds), in how many frames
+    the detector found it (``hits``) and whether that reached ``min_hits`` (``confirmed``)."""
 
     face_id: int
     box: Box
     last_seen_s: float
+    hits: int = 1
+    confirmed: bool = False
 
 
 class IoUTracker:
     """Give every face box a ``face_id`` that stays the same from frame to frame (see the module docstring)."""
 
-    def __init__(self, min_iou: float = MIN_IOU, forget_after_s: float = FORGET_AFTER_S):
+    def __init__(self, min_iou: float = MIN_IOU, forget_after_s: float = FORGET_AFTER_S, min_hits: int = MIN_HITS):
+        if min_hits < 1:
+            raise ValueError(f"min_hits must be 1 or more, got {min_hits}")
         self.min_iou = min_iou
         self.forget_after_s = forget_after_s
+        self.min_hits = min_hits
         self.tracks: dict[int, Track] = {}
         self._next_id = 1
 
-    def update(self, boxes: Sequence[Box], time_s: float) -> list[int]:
-        """Return one ``face_id`` per box of the frame at ``time_s``: an old face's number or a new one."""
+    def update(self, boxes: Sequence[Box], time_s: float, detected: bool = True) -> list[int]:
+        """Return one ``face_id`` per box of the frame at ``time_s``: an old face's number or a new one.
+
+        ``detected=False`` says the boxes were followed (``follow_box``), not detected: they keep their faces alive
+        but do not count towards confirming them.
+        """
         for face_id in [i for i, t in self.tracks.items() if time_s - t.last_seen_s > self.forget_after_s]:
             del self.tracks[face_id]
         known = list(self.tracks.values())
@@ -81,10 +97,20 @@ class IoUTracker:
         for i, j in match_boxes([t.box for t in known], boxes, self.min_iou):
             face_ids[j] = known[i].face_id
         for j, box in enumerate(boxes):
+            old = None
             if face_ids[j] is None:
                 face_ids[j], self._next_id = self._next_id, self._next_id + 1
-            self.tracks[face_ids[j]] = Track(face_ids[j], Box(*box), time_s)
+            else:
+                old = self.tracks[face_ids[j]]
+            hits = 1 if old is None else old.hits + int(detected)
+            confirmed = (old is not None and old.confirmed) or hits >= self.min_hits
+            self.tracks[face_ids[j]] = Track(face_ids[j], Box(*box), time_s, hits, confirmed)
         return face_ids
+
+    def confirmed(self, face_id: int) -> bool:
+        """Return True when the face ``face_id`` has been detected in ``min_hits`` frames (report it)."""
+        track = self.tracks.get(face_id)
+        return track is not None and track.confirmed
 
 
 def ema_weight(dt_s: float, time_constant_s: float) -> float:

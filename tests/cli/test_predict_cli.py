@@ -89,3 +89,30 @@ def test_console_script_exits_non_zero_without_a_traceback(tmp_path, photos):
     assert result.returncode == 2
     assert "fer-predict: error:" in result.stderr and "bad.keras" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("detector", ["yunet", "haar"])
+def test_the_detector_option_picks_the_face_detector(model_file, photos, capsys, monkeypatch, detector):
+    from fer_helpers.inference import face_detection
+
+    if detector == "haar" and not face_detection.haar_available():
+        pytest.skip("this OpenCV has no Haar cascade")
+    used = []
+    real = face_detection.detect_faces
+
+    def spy(photo, *args, **kwargs):
+        used.append(kwargs.get("detector"))
+        return real(photo, *args, **kwargs)
+
+    monkeypatch.setattr(face_detection, "detect_faces", spy)
+    assert fer_predict([str(photos["two_faces"]), "--model", str(model_file), "--detector", detector]) == 0
+    assert used == [detector]
+    assert len([line for line in capsys.readouterr().out.splitlines() if "  face " in line]) == 2
+
+
+def test_the_default_detector_is_yunet():
+    from fer_helpers.cli.predict import predict_parser
+
+    assert predict_parser().parse_args(["x.png"]).detector == "yunet"
+    with pytest.raises(SystemExit):
+        predict_parser().parse_args(["x.png", "--detector", "dlib"])

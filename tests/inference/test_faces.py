@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,9 @@ from fer_helpers.inference.face_detection import (
     crop_face,
     detect_faces,
     detection_scale,
+    haar_available,
     whole_image_box,
+    yunet_model_path,
 )
 from fer_helpers.inference.face_prediction import (
     describe_prediction,
@@ -43,39 +46,88 @@ def model():
     return build_baseline()
 
 
-def test_haar_finds_the_drawn_faces():
+DETECTORS = [
+    "yunet",
+    pytest.param("haar", marks=pytest.mark.skipif(not haar_available(), reason="this OpenCV has no Haar cascade")),
+]
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+
+
+def test_yunet_ships_inside_the_package_with_its_notice():
+    path = yunet_model_path()
+    assert path.parent.name == "assets" and path.parent.parent.name == "fer_helpers"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == YUNET_SHA256, "not OpenCV Zoo's 2023mar YuNet file"
+    notice = (path.parent / "README.md").read_text()
+    assert "MIT License" in notice and YUNET_SHA256 in notice and "opencv_zoo" in notice
+
+
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_the_detectors_find_the_drawn_faces(detector: str):
     photo, truth = demo_photo()
     assert photo.shape == (360, 2 * 192 + 3 * 64, 3) and photo.dtype == np.uint8
-    assert_matches(detect_faces(photo), truth)
+    assert_matches(detect_faces(photo, detector=detector), truth)
 
 
-def test_haar_finds_three_faces():
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_the_detectors_find_three_faces(detector: str):
     photo, truth = demo_photo(("happy", "sad", "surprise"))
-    assert_matches(detect_faces(photo), truth)
+    assert_matches(detect_faces(photo, detector=detector), truth)
 
 
-def test_no_face_in_a_plain_image(model):
+def test_yunet_finds_gray_faces_and_respects_its_threshold():
+    photo, truth = demo_photo(("happy", "sad", "surprise"))
+    gray = face_detection.to_gray(photo)
+    assert_matches(detect_faces(gray), truth)
+    assert detect_faces(photo, score_threshold=0.99) == []  # drawn faces never score that high
+
+
+def test_an_unknown_or_missing_detector_is_named():
+    photo = np.full((100, 100, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="detector must be one of"):
+        detect_faces(photo, detector="dlib")
+
+
+def test_haar_says_when_this_opencv_has_none(monkeypatch):
+    face_detection.face_detector.cache_clear()
+    monkeypatch.setattr(face_detection, "haar_available", lambda: False)
+    with pytest.raises(FERDataError, match="no Haar cascade"):
+        detect_faces(np.full((100, 100, 3), 128, np.uint8), detector="haar")
+    face_detection.face_detector.cache_clear()
+
+
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_no_face_in_a_plain_image(model, detector: str):
     blank = np.full((300, 400, 3), 128, np.uint8)
-    assert detect_faces(blank) == []
+    assert detect_faces(blank, detector=detector) == []
     assert predict_faces(model, blank) == []
     assert "no face" in no_face_message("blank.png") and "blank.png" in no_face_message("blank.png")
 
 
-def test_large_photo_is_shrunk_for_detection_and_boxes_mapped_back(monkeypatch):
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_large_photo_is_shrunk_for_detection_and_boxes_mapped_back(monkeypatch, detector: str):
     photo, truth = demo_photo(face_size=900, height=2400)
     seen_shapes = []
-    real_detector = face_detection.face_detector()
+    if detector == "haar":
+        real_haar = face_detection.face_detector()
 
-    class Spy:
-        def detectMultiScale(self, gray, **kwargs):  # noqa: N802 (OpenCV's name)
-            seen_shapes.append(gray.shape)
-            return real_detector.detectMultiScale(gray, **kwargs)
+        class HaarSpy:
+            def detectMultiScale(self, gray, **kwargs):  # noqa: N802 (OpenCV's name)
+                seen_shapes.append(gray.shape)
+                return real_haar.detectMultiScale(gray, **kwargs)
 
-    monkeypatch.setattr(face_detection, "face_detector", lambda: Spy())
-    found = detect_faces(photo, max_side=1024)
+        monkeypatch.setattr(face_detection, "face_detector", lambda: HaarSpy())
+    else:
+        real_yunet = face_detection.yunet_boxes
+
+        def yunet_spy(image, min_size, score_threshold):
+            seen_shapes.append(image.shape[:2])
+            return real_yunet(image, min_size, score_threshold)
+
+        monkeypatch.setattr(face_detection, "yunet_boxes", yunet_spy)
+    found = detect_faces(photo, max_side=1024, detector=detector)
     assert max(seen_shapes[0]) == 1024
     assert_matches(found, truth)  # boxes are in the big photo's pixels, not the shrunk copy's
-    assert all(b.w > 600 for b in found)
+    assert all(max(b.w, b.h) > 450 for b in found)  # the shrunk copy holds faces of under 400 pixels
 
 
 def test_detection_scale():

@@ -74,3 +74,31 @@ def test_follow_box_finds_a_shifted_patch():
     assert follow_box(previous, current, Box(120, 80, 60, 60)) in {Box(111, 86, 60, 60), Box(112, 86, 60, 60)}
     corner = follow_box(previous, previous, Box(0, 0, 50, 50))
     assert corner == Box(0, 0, 50, 50)
+
+
+def test_a_face_is_confirmed_after_min_hits_detections_and_followed_boxes_do_not_count():
+    tracker = IoUTracker(min_hits=3)
+    face, blip = Box(100, 100, 80, 80), Box(400, 50, 40, 40)
+    (first, flicker) = tracker.update([face, blip], 0.00)
+    assert not tracker.confirmed(first) and not tracker.confirmed(flicker)
+    tracker.update([face], 0.04, detected=False)  # followed, not detected: no hit
+    assert not tracker.confirmed(first)
+    tracker.update([face], 0.08)
+    assert not tracker.confirmed(first)
+    (again,) = tracker.update([face], 0.12)
+    assert again == first and tracker.confirmed(first)  # the third detection confirms it
+    assert not tracker.confirmed(flicker)  # seen once: never reported
+    with pytest.raises(ValueError, match="min_hits"):
+        IoUTracker(min_hits=0)
+
+
+def test_the_analyser_reports_a_face_from_its_min_hits_th_detection():
+    from fer_helpers.inference.photos import demo_photo
+    from fer_helpers.video.analysis import FrameAnalyser
+
+    photo, _ = demo_photo(("happy", "sad", "surprise"))
+    analyser = FrameAnalyser(lambda faces: np.full((len(faces), 7), 1 / 7), min_hits=2)
+    counts = [len(analyser.analyse(photo, index=i, time_s=i / 25)) for i in range(3)]
+    assert counts == [0, 3, 3]
+    at_once = FrameAnalyser(lambda faces: np.full((len(faces), 7), 1 / 7), min_hits=1)
+    assert len(at_once.analyse(photo, index=0, time_s=0.0)) == 3

@@ -17,7 +17,14 @@ import numpy as np
 import pytest
 
 from fer_helpers.data.classes import CLASS_NAMES
-from fer_helpers.inference.face_detection import Box, box_intersection, crop_face, detect_faces, to_gray
+from fer_helpers.inference.face_detection import (
+    Box,
+    box_intersection,
+    crop_face,
+    detect_faces,
+    haar_available,
+    to_gray,
+)
 from fer_helpers.video.analysis import CSV_COLUMNS, FrameAnalyser, analyse_video, smooth_rows
 from fer_helpers.video.demo import DemoFace, demo_video_frames, write_demo_video
 
@@ -28,6 +35,12 @@ TWO = (
     DemoFace(("sad", "happy"), start=(0.75, 0.45), end=(0.68, 0.5), size=(0.35, 0.45), seed=2),
 )
 AWAY = DemoFace(("happy", None, "happy"), start=(0.5, 0.5), end=(0.5, 0.5), size=(0.5, 0.5), seed=7)
+
+
+# The stand-in classifier's templates are Haar crops and its 90 % bar was set on them; YuNet's boxes (taller than
+# wide, and wobbling differently on drawn faces) give it 66 %. The real model keeps its prediction about as often with
+# either detector's crops (docs/results.md), so these tests use Haar where this OpenCV has it.
+DETECTOR = "haar" if haar_available() else "yunet"
 
 
 def template_classifier(seeds: list[int]):
@@ -44,7 +57,7 @@ def template_classifier(seeds: list[int]):
         for label, name in enumerate(CLASS_NAMES):
             still = DemoFace((name,), start=(0.5, 0.5), end=(0.5, 0.5), size=(0.5, 0.5), seed=seed)
             gray = to_gray(next(demo_video_frames([still], width=320, height=240, seed=seed))[0])
-            for x, y, w, h in detect_faces(gray):
+            for x, y, w, h in detect_faces(gray, detector=DETECTOR):
                 for dx, dy, ds in nudges:
                     grow = round(ds * w)
                     nudged = Box(x + round(dx * w) - grow // 2, y + round(dy * h) - grow // 2, w + grow, h + grow)
@@ -94,7 +107,7 @@ def classify():
 @pytest.fixture(scope="module")
 def moving_result(videos, classify, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    report = analyse_video(videos["moving"][0], classify, out_dir=out)
+    report = analyse_video(videos["moving"][0], classify, out_dir=out, min_hits=1, detector=DETECTOR)
     return report, read_rows(report.csv_path)
 
 
@@ -137,7 +150,7 @@ def test_annotated_video_has_every_analysed_frame(moving_result):
 def test_two_faces_keep_two_face_ids(videos, classify):
     _, truth = videos["two"]
     faces = []
-    analyser = FrameAnalyser(classify)
+    analyser = FrameAnalyser(classify, min_hits=1, detector=DETECTOR)
     for index, (frame, _) in enumerate(demo_video_frames(TWO, **SIZE)):
         faces += analyser.analyse(frame, index=index, time_s=index / SIZE["fps"])
     assert {face.face_id for face in faces} == {1, 2} and len(faces) >= 78
@@ -151,7 +164,7 @@ def test_two_faces_keep_two_face_ids(videos, classify):
 def test_csv_has_one_row_per_face_per_analysed_frame_and_faceless_frames_are_counted(videos, classify, tmp_path):
     for name, every in (("two", 3), ("away", 1)):
         path, truth = videos[name]
-        report = analyse_video(path, classify, out_dir=tmp_path, every=every, write_video=False)
+        report = analyse_video(path, classify, out_dir=tmp_path, every=every, write_video=False, min_hits=1)
         rows = read_rows(report.csv_path)
         analysed = range(0, 40, every)
         assert report.frames_analysed == len(analysed) == math.ceil(40 / every)
@@ -166,7 +179,7 @@ def test_csv_has_one_row_per_face_per_analysed_frame_and_faceless_frames_are_cou
 def test_detecting_every_third_frame_follows_the_face_in_between(videos, classify):
     path, truth = videos["moving"]
     calls = []
-    report = analyse_video(path, lambda faces: calls.append(len(faces)) or classify(faces), detect_every=3)
+    report = analyse_video(path, lambda faces: calls.append(len(faces)) or classify(faces), detect_every=3, min_hits=1)
     assert list(report.label_counts) == [1] and report.rows == sum(calls) >= 38
     assert "happy" in report.time_shares()[1]
 
