@@ -1,12 +1,16 @@
 # FER Course: `make run` trains and evaluates, `make test` runs the whole test suite (notebooks included).
-# Both create .venv on first use. PYTHON picks the interpreter for the venv (Python 3.10+).
+# Every target creates .venv on first use. PYTHON picks the interpreter for the venv.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OLDEST ?= .venv-oldest
 
-.PHONY: run test unit notebooks lab-test test-oldest lint benchmark repository-url clean-venv
+.PHONY: help run test test-fast unit notebooks lab-test test-oldest lint benchmark repository-url clean-venv
+
+help:  ## list the targets (this text; `make` alone prints it)
+	@echo "make TARGET, where TARGET is one of:"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +23,10 @@ run: $(STAMP)  ## train and evaluate on the default data (FER2013 if found, else
 
 test: $(STAMP)  ## unit tests, then every notebook under nbval in the smoke profile
 	FER_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider tests notebooks --nbval-lax --nbval-current-env
+
+test-fast: $(STAMP)  ## the edit-test loop: unit tests without the slow ones (no notebooks), and how long it took
+	@start=$$(date +%s); $(BIN)/python -m pytest -p no:cacheprovider -q -m "not slow" tests; code=$$?; \
+	  echo "test-fast: $$(( $$(date +%s) - start )) s"; exit $$code
 
 unit: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest -p no:cacheprovider tests
@@ -40,7 +48,7 @@ test-oldest: $(STAMP)  ## unit tests with the oldest versions pyproject.toml all
 	  | grep -i -E "^($$(cut -d= -f1 $(OLDEST)/oldest-constraints.txt | paste -sd'|'))=="
 	$(OLDEST)/bin/python -m pytest -p no:cacheprovider tests
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check fer_helpers tests benchmarks docs
 	$(BIN)/ruff format --check fer_helpers tests benchmarks docs
 
@@ -52,5 +60,5 @@ benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/inference_latency.py
 	$(BIN)/python benchmarks/video_throughput.py
 
-clean-venv:
+clean-venv:  ## delete .venv and .venv-oldest
 	rm -rf $(VENV) $(OLDEST)

@@ -251,7 +251,7 @@ def score_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict:
 
 def train(args: argparse.Namespace) -> None:
     """Train one candidate, then score its float32 copy on validation and test with every TTA mode."""
-    from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_with_tta
+    from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_probabilities
     from fer_helpers.profiles import gpu_available
     from fer_helpers.training.experiment import train_and_evaluate
 
@@ -269,7 +269,7 @@ def train(args: argparse.Namespace) -> None:
     probs, scores = {}, {"val": {}, "test": {}}
     for split, faces in (("val", data.val), ("test", data.test)):
         for mode in TTA_ORDER:
-            probs[f"{split}_{mode}"] = predict_with_tta(ship, faces.images, mode).astype("float32")
+            probs[f"{split}_{mode}"] = predict_probabilities(ship, faces.images, mode).astype("float32")
             scores[split][mode] = score_probabilities(faces.labels, probs[f"{split}_{mode}"])
     np.savez(out / "probabilities.npz", **probs)
     test_full = {mode: metrics_from_probabilities(data.test.labels, probs[f"test_{mode}"]) for mode in TTA_ORDER}

@@ -20,4 +20,9 @@ down this list (``tests/test_layout.py`` checks it, and that there is no import 
 - ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict``
 """
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+try:  # the one version is pyproject.toml's, read from the installed metadata
+    __version__ = metadata.version("fer-course")
+except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"

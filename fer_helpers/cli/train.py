@@ -10,8 +10,6 @@ from pathlib import Path
 from fer_helpers.cli.common import positive_int, positive_minutes, run_console_script, seed_number
 from fer_helpers.output_paths import check_writable_folder
 
-PRIVATE_TEST_NOTE = "the final exam: evaluate once at the very end, never choose anything on it"
-
 
 def train_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-train``."""
@@ -29,7 +27,8 @@ def train_parser() -> argparse.ArgumentParser:
         "(default: $FER2013_DIR, else data/fer2013, else the generated sample)",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), help="default: $FER_PROFILE, else gpu/smoke (CI)/cpu")
-    parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
+    parser.add_argument("--arch", choices=sorted(MODEL_BUILDERS), help="the architecture (default: the profile's)")
+    parser.add_argument("--model", action=ArchitectureNotModelFile, help=argparse.SUPPRESS)
     parser.add_argument(
         "--out",
         default="runs/latest",
@@ -71,6 +70,16 @@ def train_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class ArchitectureNotModelFile(argparse.Action):
+    """``fer-train --model``: refused with the fix, since ``--model`` is a model *file* in every course command."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(
+            f"--model names a model file (fer-evaluate, fer-predict); fer-train builds a new model: choose its "
+            f"architecture with --arch (for example --arch {values})"
+        )
+
+
 def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
     from fer_helpers.data.dataset import VAL_FRACTION, resolve_source
@@ -93,7 +102,7 @@ def train_main(args: argparse.Namespace) -> int:
     budget = profile.time_budget_minutes if args.epochs is None else None
     epochs = args.epochs or profile.max_epochs
     print(
-        f"Profile: {profile.name} (model {args.model or profile.model}, up to {epochs} epochs"
+        f"Profile: {profile.name} (model {args.arch or profile.model}, up to {epochs} epochs"
         + (f", budget {budget:g} min" if budget else "")
         + f"; Keras backend {keras.backend.backend()})",
         flush=True,
@@ -109,7 +118,7 @@ def train_main(args: argparse.Namespace) -> int:
         data,
         profile,
         out,
-        model_name=args.model,
+        model_name=args.arch,
         epochs=args.epochs,
         class_weights=args.class_weights,
         seed=args.seed,
@@ -143,7 +152,7 @@ def check_run_folder(out: Path, args: argparse.Namespace, profile, kind: str, lo
     if status not in (run_folder.FINISHED, run_folder.RESUMABLE):
         return True
     data = data_settings(kind, location, validation=not args.refit)
-    wanted = run_settings(profile, args.model, args.epochs, args.class_weights, args.augment, args.seed, data)
+    wanted = run_settings(profile, args.arch, args.epochs, args.class_weights, args.augment, args.seed, data)
     check_same_run(out, wanted, status)
     if status == run_folder.RESUMABLE:
         return True
@@ -157,7 +166,12 @@ def check_run_folder(out: Path, args: argparse.Namespace, profile, kind: str, lo
 
 def fer_train(argv: list[str] | None = None) -> int:
     """Entry point of ``fer-train``."""
-    return run_console_script(train_main, train_parser(), argv)
+    return run_console_script(
+        train_main,
+        train_parser(),
+        argv,
+        on_interrupt="rerun the same command to resume from the last finished epoch",
+    )
 
 
 if __name__ == "__main__":

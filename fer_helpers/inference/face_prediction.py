@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 from fer_helpers.data.classes import CLASS_NAMES
+from fer_helpers.inference.classifiers import Classifier, classify_faces
 from fer_helpers.inference.face_detection import FACE_MARGIN, Box, crop_face, detect_faces
 
 
@@ -36,26 +38,27 @@ class FacePrediction:
 
 
 def predict_faces(
-    model,
+    model: keras.Model | Classifier,
     photo: np.ndarray,
     boxes: Sequence[Box] | None = None,
     margin: float = FACE_MARGIN,
-    tta: bool = False,
+    tta: str = "none",
     temperature: float = 1.0,
 ) -> list[FacePrediction]:
     """Return one :class:`FacePrediction` per box (default: :func:`detect_faces`); [] when there is no face.
 
-    ``temperature`` rescales the probabilities (:func:`~fer_helpers.evaluation.calibration.apply_temperature`;
-    1 changes nothing).
+    ``model`` is a Keras model or a :data:`~fer_helpers.inference.classifiers.Classifier` (a ``.tflite`` model's,
+    for example): the faces go through the same compiled call as a video's frames, in one batch.
+    ``tta`` is ``"none"``, ``"flip"`` or ``"ten-crop"``; ``temperature`` rescales the probabilities
+    (:func:`~fer_helpers.evaluation.calibration.apply_temperature`; 1 changes nothing).
     """
     from fer_helpers.evaluation.calibration import apply_temperature
-    from fer_helpers.evaluation.metrics import predict_probabilities
 
     boxes = detect_faces(photo) if boxes is None else [Box(*b) for b in boxes]
     if not boxes:
         return []
     faces = np.stack([crop_face(photo, box, margin) for box in boxes])
-    probabilities = apply_temperature(predict_probabilities(model, faces, tta=tta), temperature)
+    probabilities = apply_temperature(classify_faces(model, faces, tta=tta), temperature)
     return [FacePrediction(box, face, probs) for box, face, probs in zip(boxes, faces, probabilities, strict=True)]
 
 

@@ -14,7 +14,14 @@ from fer_helpers.plots import plot_confusion_matrix, plot_learning_curves, save_
 from fer_helpers.profiles import Profile
 from fer_helpers.provenance import provenance, write_json
 from fer_helpers.training.fit import TrainingRun, check_training_arguments, load_trained_run, run_folder, train_model
-from fer_helpers.training.run_folder import METRICS_FILE, MODEL_FILE, check_same_run, fer_data_settings, run_settings
+from fer_helpers.training.run_folder import (
+    FIGURE_FILES,
+    METRICS_FILE,
+    MODEL_FILE,
+    check_same_run,
+    fer_data_settings,
+    run_settings,
+)
 
 
 @dataclass
@@ -87,7 +94,7 @@ def train_and_evaluate(
     with atomic_files.replacing(model_path) as temporary:
         run.model.save(temporary)
     test = evaluate_model(run.model, data.test)
-    test_tta = evaluate_model(run.model, data.test, tta=True)
+    test_tta = evaluate_model(run.model, data.test, tta="flip")
     metrics = {
         "accuracy": test["accuracy"],
         "accuracy_tta": test_tta["accuracy"],
@@ -123,8 +130,9 @@ def train_and_evaluate(
     }
     if profile.ten_crop_tta:
         metrics.update(ten_crop_metrics(run.model, data))
-    save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / "confusion_matrix.png")
-    save_figure(plot_learning_curves(run.history), out_dir / "learning_curves.png")
+    confusion_png, curves_png = FIGURE_FILES
+    save_figure(plot_confusion_matrix(test["confusion_matrix"], normalise=True), out_dir / confusion_png)
+    save_figure(plot_learning_curves(run.history), out_dir / curves_png)
     metrics_path = write_json(metrics, out_dir / METRICS_FILE)  # last: its presence marks the run finished
     print(format_report(test), flush=True)
     return ExperimentResult(run, metrics, model_path, metrics_path)

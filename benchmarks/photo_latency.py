@@ -1,0 +1,123 @@
+"""One photo end to end, in one process: the course's ``predict_faces`` against ``fer``'s ``detect_emotions``.
+
+python benchmarks/photo_latency.py [--photo PATH] [--model models/fer_vgg_bn_cpu.keras] [--runs 40]
+
+The photo: ``--photo``; else scikit-image's astronaut (512x512, one face) when scikit-image is installed; else the
+first FER2013 test face (``$FER2013_DIR``, else ``/tmp/fer2013``) scaled to 256 pixels and pasted into a 512x512
+photo. Both sides get the same pixels (RGB for the course, BGR for ``fer``, made once before timing) and are timed
+alternately, after warm-up, so that both see the same machine load: detection, cropping and classification of
+every face. Then the course's time is split into its parts, next to the slow path photos took before
+(``model.predict``-style evaluation code, and Haar looking for faces down to 30 pixels).
+
+``fer`` is not a dependency of the course: ``pip install --no-deps fer`` (its own dependencies would replace
+OpenCV and bring PyTorch; it needs only TensorFlow, OpenCV, requests and ``pkg_resources`` for ``detect_emotions``).
+Without it, only the course is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import timeit
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
+from fer_helpers.evaluation.metrics import predict_probabilities
+from fer_helpers.inference.classifiers import classify_faces, keras_classifier
+from fer_helpers.inference.face_detection import crop_face, detect_faces
+from fer_helpers.inference.face_prediction import predict_faces
+from fer_helpers.inference.photos import load_photo
+from fer_helpers.models.files import load_trained_model
+from fer_helpers.models.shipped import shipped_model_path
+from fer_helpers.provenance import cpu_name
+
+
+def test_photo(path: str | None) -> tuple[np.ndarray, str]:
+    """Return the RGB photo to measure and what it is."""
+    if path:
+        return load_photo(path), path
+    try:
+        from skimage import data
+
+        return data.astronaut(), "scikit-image's astronaut (512x512, one face)"
+    except ImportError:
+        pass
+    root = Path(os.environ.get("FER2013_DIR", "/tmp/fer2013")) / "test" / "happy"
+    face_file = sorted(root.glob("*.jpg"))[0]
+    face = cv2.resize(cv2.imread(str(face_file), cv2.IMREAD_GRAYSCALE), (256, 256), interpolation=cv2.INTER_CUBIC)
+    photo = np.full((512, 512, 3), (96, 120, 150), np.uint8)
+    photo[128:384, 128:384] = face[..., None]
+    return photo, f"FER2013 {face_file.name} at 256 px in a 512x512 photo"
+
+
+def median_ms(run, runs: int) -> float:
+    """Return the median of ``runs`` timed calls of ``run`` in milliseconds (timeit, one call each)."""
+    return 1000 * statistics.median(timeit.Timer(run).repeat(repeat=runs, number=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photo", help="a photo file (default: see above)")
+    parser.add_argument("--model", default=str(shipped_model_path()))
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+
+    photo, what = test_photo(args.photo)
+    model = load_trained_model(args.model)
+    load = os.getloadavg()
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(f"photo: {what}; course model: {args.model} ({model.count_params():,} parameters)")
+
+    course = lambda: predict_faces(model, photo)  # noqa: E731
+    found = course()
+    print(
+        f"course: {len(found)} face(s): " + ", ".join(f"{p.label} {p.confidence:.2f} at {tuple(p.box)}" for p in found)
+    )
+    contenders = {"course predict_faces": course}
+    try:
+        from fer import FER
+    except ImportError as err:
+        print(f"fer is not installed ({err}): measuring the course alone (pip install --no-deps fer)")
+    else:
+        detector = FER()  # its defaults: Haar (scale 1.1, 5 neighbours, faces from 50 px), int8 TFLite model
+        bgr = np.ascontiguousarray(photo[..., ::-1])
+        theirs = detector.detect_emotions(bgr)
+        print(
+            f"fer:    {len(theirs)} face(s): "
+            + ", ".join(f"{max(f['emotions'], key=f['emotions'].get)}" for f in theirs)
+        )
+        contenders["fer detect_emotions"] = lambda: detector.detect_emotions(bgr)
+
+    for run in contenders.values():  # warm-up: compile, allocate, fill caches
+        for _ in range(5):
+            run()
+    times = {name: [] for name in contenders}
+    for _ in range(args.runs):  # alternate, so that both see the same load
+        for name, run in contenders.items():
+            times[name].append(1000 * timeit.Timer(run).timeit(number=1))
+    print(f"\nend to end, one photo (median of {args.runs} runs, alternating):")
+    for name, values in times.items():
+        print(f"  {name:<22} {statistics.median(values):7.1f} ms   (p90 {np.percentile(values, 90):6.1f} ms)")
+
+    boxes = detect_faces(photo)
+    faces = np.stack([crop_face(photo, box) for box in boxes]) if boxes else np.zeros((1, 48, 48), np.uint8)
+    classify = keras_classifier(model)
+    parts = {
+        "detect_faces (Haar, faces from 30 px)": lambda: detect_faces(photo),
+        "detect_faces, faces from 50 px (fer's)": lambda: detect_faces(photo, min_size=50),
+        "crop_face, every face": lambda: [crop_face(photo, box) for box in boxes],
+        "classify: compiled call (now)": lambda: classify_faces(classify, faces),
+        "classify: evaluation path (before)": lambda: predict_probabilities(model, faces),
+    }
+    print("\nthe course's parts (median):")
+    for name, run in parts.items():
+        run()
+        print(f"  {name:<40} {median_ms(run, args.runs):7.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
