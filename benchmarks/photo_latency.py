@@ -1,6 +1,6 @@
 """One photo end to end, in one process: the course's ``predict_faces`` against ``fer``'s ``detect_emotions``.
 
-python benchmarks/photo_latency.py [--photo PATH] [--model models/fer_vgg_bn_cpu.keras] [--runs 40]
+python benchmarks/photo_latency.py [--photo PATH] [--model models/fer_vgg_bn_cpu.keras] [--runs 60]
 
 The photo: ``--photo``; else scikit-image's astronaut (512x512, one face) when scikit-image is installed; else the
 first FER2013 test face (``$FER2013_DIR``, else ``/tmp/fer2013``) scaled to 256 pixels and pasted into a 512x512
@@ -27,7 +27,8 @@ import numpy as np
 
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
 from fer_helpers.evaluation.metrics import predict_probabilities
-from fer_helpers.inference.classifiers import classify_faces, keras_classifier
+from fer_helpers.inference.classifiers import classify_faces, keras_classifier, tflite_classifier
+from fer_helpers.inference.export import convert_to_tflite
 from fer_helpers.inference.face_detection import crop_face, detect_faces
 from fer_helpers.inference.face_prediction import predict_faces
 from fer_helpers.inference.photos import load_photo
@@ -63,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photo", help="a photo file (default: see above)")
     parser.add_argument("--model", default=str(shipped_model_path()))
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
 
     photo, what = test_photo(args.photo)
@@ -77,9 +78,10 @@ def main() -> None:
     print(
         f"course: {len(found)} face(s): " + ", ".join(f"{p.label} {p.confidence:.2f} at {tuple(p.box)}" for p in found)
     )
-    contenders = {"course predict_faces": course}
+    lite = tflite_classifier(convert_to_tflite(model, quantize=True))  # what fer runs: a TFLite model, int8 weights
+    contenders = {"course predict_faces": course, "course, TFLite int8": lambda: predict_faces(lite, photo)}
     try:
-        from fer import FER
+        from fer.fer import FER  # (fer 25.10 no longer exports it from the package itself)
     except ImportError as err:
         print(f"fer is not installed ({err}): measuring the course alone (pip install --no-deps fer)")
     else:
@@ -103,14 +105,16 @@ def main() -> None:
     for name, values in times.items():
         print(f"  {name:<22} {statistics.median(values):7.1f} ms   (p90 {np.percentile(values, 90):6.1f} ms)")
 
-    boxes = detect_faces(photo)
+    boxes = detect_faces(photo, min_size=48)
     faces = np.stack([crop_face(photo, box) for box in boxes]) if boxes else np.zeros((1, 48, 48), np.uint8)
     classify = keras_classifier(model)
     parts = {
-        "detect_faces (Haar, faces from 30 px)": lambda: detect_faces(photo),
-        "detect_faces, faces from 50 px (fer's)": lambda: detect_faces(photo, min_size=50),
+        "detect: faces from 48 px (predict_faces)": lambda: detect_faces(photo, min_size=48),
+        "detect: faces from 30 px (before)": lambda: detect_faces(photo, min_size=30),
+        "detect: faces from 50 px (fer's)": lambda: detect_faces(photo, min_size=50),
         "crop_face, every face": lambda: [crop_face(photo, box) for box in boxes],
         "classify: compiled call (now)": lambda: classify_faces(classify, faces),
+        "classify: TFLite, int8 weights": lambda: classify_faces(lite, faces),
         "classify: evaluation path (before)": lambda: predict_probabilities(model, faces),
     }
     print("\nthe course's parts (median):")
