@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -221,15 +220,16 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
     Columns with no value at all are left out: Keras's CSVLogger adds ``val_*`` columns of "NA" to a run
     without validation.
     """
+    import pandas as pd
+
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() or not path.stat().st_size:
         return {}
-    with path.open(newline="") as handle:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch")}
-    ordered = [rows[e] for e in sorted(rows)]
-    missing = ("", None, "NA")
-    columns = [c for c in (ordered[0] if ordered else []) if any(r[c] not in missing for r in ordered)]
-    return {c: [float(r[c]) if r[c] not in missing else float("nan") for r in ordered] for c in columns}
+    table = pd.read_csv(path, na_values=["NA"], on_bad_lines="skip").apply(pd.to_numeric, errors="coerce")
+    if "epoch" not in table:
+        return {}
+    table = table.dropna(subset=["epoch"]).drop_duplicates("epoch", keep="last").sort_values("epoch")
+    return {column: values.astype(float).tolist() for column, values in table.dropna(axis="columns", how="all").items()}
 
 
 def run_settings(
