@@ -58,6 +58,7 @@ repository-url:  ## after changing [project.urls] Repository: write it into the 
 benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/training_throughput.py
 	$(BIN)/python benchmarks/inference_latency.py
+	$(BIN)/python benchmarks/photo_latency.py
 	$(BIN)/python benchmarks/video_throughput.py
 
 clean-venv:  ## delete .venv and .venv-oldest

@@ -14,10 +14,11 @@ down this list (``tests/test_layout.py`` checks it, and that there is no import 
 - ``plots``: the figures of every notebook
 - ``training`` (notebook 04): the loss, the optimizer, the callbacks, the run folder, checkpoints, the one ``fit``
   path (``train_model``), ``train_and_evaluate``, and the default model of the later notebooks
-- ``inference`` (notebook 07): photos, face detection, prediction, drawing, TFLite
+- ``inference`` (notebook 07): photos, face detection, prediction, drawing, TFLite, and the one classifier (a
+  compiled Keras call or a TFLite model) that photos, videos and the webcam share
 - ``video`` (notebook 09): video files, tracking, frame-by-frame analysis, the demo video, the webcam
 - ``notebook_setup``: the first cell of every notebook (versions, profile, data)
-- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict``
+- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict`` (also ``python -m fer_helpers.cli train|evaluate|predict``)
 """
 
 from importlib import metadata

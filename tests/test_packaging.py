@@ -116,3 +116,9 @@ def test_every_notebook_has_a_checked_cell_and_the_lesson_frame():
         assert any(src.startswith("# NBVAL_CHECK_OUTPUT") for src in code), f"{path.name}: no NBVAL_CHECK_OUTPUT cell"
         for heading in ("What you'll do", "What you'll learn", "What you'll need", "Summary", "Exercises"):
             assert heading in text, f"{path.name}: missing section {heading!r}"
+
+
+def test_the_version_is_written_once():
+    import fer_helpers
+
+    assert fer_helpers.__version__ == PROJECT["version"], "pyproject.toml changed: `make .venv/.installed`"
