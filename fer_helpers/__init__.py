@@ -18,7 +18,7 @@ down this list (``tests/test_layout.py`` checks it, and that there is no import 
   compiled Keras call or a TFLite model) that photos, videos and the webcam share
 - ``video`` (notebook 09): video files, tracking, frame-by-frame analysis, the demo video, the webcam
 - ``notebook_setup``: the first cell of every notebook (versions, profile, data)
-- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict`` (also ``python -m fer_helpers.cli train|evaluate|predict``)
+- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict`` (or ``python -m fer_helpers.cli COMMAND``)
 """
 
 from importlib import metadata
