@@ -87,6 +87,7 @@ def test_train_writes_every_artifact(tmp_path: Path, small_synthetic: Path, caps
     assert "Test accuracy:" in printed and "Synthetic data" in printed and "model.keras" in printed
 
 
+@pytest.mark.slow
 def test_train_time_budget_overrides_the_profile(tmp_path: Path, small_synthetic: Path, capsys):
     out = tmp_path / "run"
     # smoke plans 2 epochs; a budget far shorter than one epoch lets the first finish and stops there
