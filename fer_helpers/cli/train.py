@@ -74,9 +74,12 @@ class ArchitectureNotModelFile(argparse.Action):
     """``fer-train --model``: refused with the fix, since ``--model`` is a model *file* in every course command."""
 
     def __call__(self, parser, namespace, values, option_string=None):
+        from fer_helpers.models.builders import MODEL_BUILDERS
+
+        example = values if values in MODEL_BUILDERS else " | --arch ".join(sorted(MODEL_BUILDERS))
         parser.error(
-            f"--model names a model file (fer-evaluate, fer-predict); fer-train builds a new model: choose its "
-            f"architecture with --arch (for example --arch {values})"
+            "--model names a model file (fer-evaluate, fer-predict); fer-train builds a new model: choose its "
+            f"architecture with --arch (here: --arch {example})"
         )
 
 
