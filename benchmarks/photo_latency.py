@@ -48,7 +48,12 @@ def test_photo(path: str | None) -> tuple[np.ndarray, str]:
     except ImportError:
         pass
     root = Path(os.environ.get("FER2013_DIR", "/tmp/fer2013")) / "test" / "happy"
-    face_file = sorted(root.glob("*.jpg"))[0]
+    faces = sorted(root.glob("*.jpg"))
+    if not faces:
+        raise SystemExit(
+            f"No photo: pass --photo PATH, pip install scikit-image, or set FER2013_DIR ({root} is empty)."
+        )
+    face_file = faces[0]
     face = cv2.resize(cv2.imread(str(face_file), cv2.IMREAD_GRAYSCALE), (256, 256), interpolation=cv2.INTER_CUBIC)
     photo = np.full((512, 512, 3), (96, 120, 150), np.uint8)
     photo[128:384, 128:384] = face[..., None]
