@@ -37,11 +37,12 @@ def keras_classifier(model: keras.Model) -> Classifier:
     """
     if model in _compiled:
         return _compiled[model]
+    the_model = weakref.ref(model)  # the cache must not keep a model alive that nothing else uses
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         signature = [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)]
-        compiled = tf.function(lambda x: model(x, training=False), input_signature=signature)
+        compiled = tf.function(lambda x: the_model()(x, training=False), input_signature=signature)
 
         def classify(faces: np.ndarray) -> np.ndarray:
             return np.asarray(compiled(as_model_input(faces)), dtype=np.float64)
@@ -49,7 +50,8 @@ def keras_classifier(model: keras.Model) -> Classifier:
     else:
 
         def classify(faces: np.ndarray) -> np.ndarray:
-            return np.asarray(keras.ops.convert_to_numpy(model(as_model_input(faces), training=False)), np.float64)
+            outputs = the_model()(as_model_input(faces), training=False)
+            return np.asarray(keras.ops.convert_to_numpy(outputs), np.float64)
 
     _compiled[model] = classify
     return classify

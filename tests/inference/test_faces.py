@@ -164,3 +164,19 @@ def test_photos_take_the_videos_compiled_call_or_any_classifier(model, tmp_path)
     by_tflite = predict_faces(tflite, photo)
     assert [p.box for p in by_tflite] == [p.box for p in by_model]
     np.testing.assert_allclose([p.probabilities for p in by_tflite], [p.probabilities for p in by_model], atol=1e-4)
+
+
+def test_the_compiled_call_does_not_keep_a_model_alive():
+    import gc
+    import weakref
+
+    from fer_helpers.inference.classifiers import keras_classifier
+    from fer_helpers.models.builders import build_baseline
+
+    model = build_baseline()
+    classify = keras_classifier(model)
+    assert classify(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+    alive = weakref.ref(model)
+    del model, classify
+    gc.collect()
+    assert alive() is None
