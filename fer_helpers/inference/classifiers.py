@@ -25,36 +25,38 @@ BATCH_SIZE = 256
 """Faces per call of a classifier in :func:`classify_faces` (a photo's faces and their TTA views fit in one)."""
 
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Each Keras model's :func:`keras_classifier`, made once: compiling again on every photo would cost its time."""
+"""Each Keras model's compiled call, made once: compiling again on every photo would cost its time. The calls hold
+their model weakly, so that this cache keeps no model alive; the classifiers hold it."""
 
 
 def keras_classifier(model: keras.Model) -> Classifier:
-    """Return a :data:`Classifier` that calls the Keras ``model`` once per batch of faces (made once per model).
+    """Return a :data:`Classifier` that calls the Keras ``model`` once per batch of faces (compiled once per model).
 
     On the TensorFlow backend the call is compiled once with ``tf.function`` for any number of faces (the batch
     size is left open in the input signature, so a frame with 3 faces after one with 1 does not compile again).
     Other backends call the model directly.
     """
-    if model in _compiled:
-        return _compiled[model]
-    the_model = weakref.ref(model)  # the cache must not keep a model alive that nothing else uses
+    if model not in _compiled:
+        _compiled[model] = _model_call(weakref.ref(model), input_shape=model.input_shape)
+    call = _compiled[model]
+
+    def classify(faces: np.ndarray, _model: keras.Model = model) -> np.ndarray:  # _model: keeps it alive
+        return call(faces)
+
+    return classify
+
+
+def _model_call(the_model: weakref.ref, input_shape: tuple) -> Classifier:
+    """Return the call of the model that ``the_model`` refers to: compiled on TensorFlow, direct elsewhere."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        signature = [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)]
+        signature = [tf.TensorSpec([None, *input_shape[1:]], tf.float32)]
         compiled = tf.function(lambda x: the_model()(x, training=False), input_signature=signature)
-
-        def classify(faces: np.ndarray) -> np.ndarray:
-            return np.asarray(compiled(as_model_input(faces)), dtype=np.float64)
-
-    else:
-
-        def classify(faces: np.ndarray) -> np.ndarray:
-            outputs = the_model()(as_model_input(faces), training=False)
-            return np.asarray(keras.ops.convert_to_numpy(outputs), np.float64)
-
-    _compiled[model] = classify
-    return classify
+        return lambda faces: np.asarray(compiled(as_model_input(faces)), dtype=np.float64)
+    return lambda faces: np.asarray(
+        keras.ops.convert_to_numpy(the_model()(as_model_input(faces), training=False)), np.float64
+    )
 
 
 def tflite_classifier(model: str | Path | bytes) -> Classifier:

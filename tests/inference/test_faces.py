@@ -150,12 +150,16 @@ def test_given_boxes_skip_detection(model):
 
 def test_photos_take_the_videos_compiled_call_or_any_classifier(model, tmp_path):
     from fer_helpers.evaluation.metrics import predict_probabilities
-    from fer_helpers.inference.classifiers import keras_classifier, load_classifier
+    from fer_helpers.inference.classifiers import load_classifier
     from fer_helpers.inference.export import save_tflite
 
     photo, _ = demo_photo(("happy", "sad", "surprise"))
     by_model = predict_faces(model, photo)
-    assert keras_classifier(model) is keras_classifier(model)  # compiled once per model, not once per photo
+    from fer_helpers.inference import classifiers
+
+    compiled = classifiers._compiled[model]
+    predict_faces(model, photo)
+    assert classifiers._compiled[model] is compiled  # compiled once per model, not once per photo
     faces = np.stack([p.face for p in by_model])
     for tta in ("none", "flip", "ten-crop"):  # the photo path agrees with evaluation's model.predict path
         got = np.stack([p.probabilities for p in predict_faces(model, photo, tta=tta)])
