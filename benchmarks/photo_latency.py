@@ -60,9 +60,18 @@ def test_photo(path: str | None) -> tuple[np.ndarray, str]:
     return photo, f"FER2013 {face_file.name} at 256 px in a 512x512 photo"
 
 
-def median_ms(run, runs: int) -> float:
-    """Return the median of ``runs`` timed calls of ``run`` in milliseconds (timeit, one call each)."""
-    return 1000 * statistics.median(timeit.Timer(run).repeat(repeat=runs, number=1))
+def alternating_ms(runs: dict[str, object], repeats: int, warmup: int = 5) -> dict[str, list[float]]:
+    """Return each call's times in milliseconds: all of ``runs`` one after the other, ``repeats`` rounds after
+    ``warmup`` rounds, so that every one sees the same machine load (timeit, one call each)."""
+    timers = {name: timeit.Timer(run) for name, run in runs.items()}
+    for _ in range(warmup):  # compile, allocate, fill caches
+        for timer in timers.values():
+            timer.timeit(number=1)
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, timer in timers.items():
+            times[name].append(1000 * timer.timeit(number=1))
+    return times
 
 
 def main() -> None:
@@ -99,13 +108,7 @@ def main() -> None:
         )
         contenders["fer detect_emotions"] = lambda: detector.detect_emotions(bgr)
 
-    for run in contenders.values():  # warm-up: compile, allocate, fill caches
-        for _ in range(5):
-            run()
-    times = {name: [] for name in contenders}
-    for _ in range(args.runs):  # alternate, so that both see the same load
-        for name, run in contenders.items():
-            times[name].append(1000 * timeit.Timer(run).timeit(number=1))
+    times = alternating_ms(contenders, args.runs)
     print(f"\nend to end, one photo (median of {args.runs} runs, alternating):")
     for name, values in times.items():
         print(f"  {name:<22} {statistics.median(values):7.1f} ms   (p90 {np.percentile(values, 90):6.1f} ms)")
@@ -122,10 +125,9 @@ def main() -> None:
         "classify: TFLite, int8 weights": lambda: classify_faces(lite, faces),
         "classify: evaluation path (before)": lambda: predict_probabilities(model, faces),
     }
-    print("\nthe course's parts (median):")
-    for name, run in parts.items():
-        run()
-        print(f"  {name:<40} {median_ms(run, args.runs):7.2f} ms")
+    print(f"\nthe course's parts (median of {args.runs} runs, alternating):")
+    for name, values in alternating_ms(parts, args.runs).items():
+        print(f"  {name:<40} {statistics.median(values):7.2f} ms")
 
 
 if __name__ == "__main__":
