@@ -1,12 +1,16 @@
 # FER Course: `make run` trains and evaluates, `make test` runs the whole test suite (notebooks included).
-# Both create .venv on first use. PYTHON picks the interpreter for the venv (Python 3.10+).
+# Every target creates .venv on first use. PYTHON picks the interpreter for the venv.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OLDEST ?= .venv-oldest
 
-.PHONY: run test unit notebooks lab-test test-oldest test-colab lint benchmark repository-url first-cell clean-venv
+.PHONY: help run test test-fast unit notebooks lab-test test-oldest test-colab lint benchmark repository-url first-cell clean-venv
+
+help:  ## list the targets (this text; `make` alone prints it)
+	@echo "make TARGET, where TARGET is one of:"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +23,10 @@ run: $(STAMP)  ## train and evaluate on the default data (FER2013 if found, else
 
 test: $(STAMP)  ## unit tests, then every notebook under nbval in the smoke profile
 	FER_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider tests notebooks --nbval-lax --nbval-current-env
+
+test-fast: $(STAMP)  ## the edit-test loop: unit tests without the slow ones (no notebooks), and how long it took
+	@start=$$(date +%s); $(BIN)/python -m pytest -p no:cacheprovider -q -m "not slow" tests; code=$$?; \
+	  echo "test-fast: $$(( $$(date +%s) - start )) s"; exit $$code
 
 unit: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest -p no:cacheprovider tests
@@ -46,7 +54,7 @@ test-oldest: $(STAMP)  ## unit tests with the oldest versions pyproject.toml all
 test-colab:  ## the course in a copy of Colab's stack on Python 3.13 (COLAB_ARGS=--reuse keeps the last environment)
 	tests/colab/run_colab_test.sh $(COLAB_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check fer_helpers tests benchmarks docs
 	$(BIN)/ruff format --check fer_helpers tests benchmarks docs
 
@@ -59,7 +67,8 @@ first-cell:  ## write docs/set_first_cell.py's first code cell (the Colab instal
 benchmark: $(STAMP)  ## print measured speed numbers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/training_throughput.py
 	$(BIN)/python benchmarks/inference_latency.py
+	$(BIN)/python benchmarks/photo_latency.py
 	$(BIN)/python benchmarks/video_throughput.py
 
-clean-venv:
+clean-venv:  ## delete .venv and .venv-oldest
 	rm -rf $(VENV) $(OLDEST)

@@ -251,14 +251,14 @@ def score_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict:
 
 def train(args: argparse.Namespace) -> None:
     """Train one candidate, then score its float32 copy on validation and test with every TTA mode."""
-    from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_with_tta
-    from fer_helpers.profiles import gpu_available
+    from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_probabilities
+    from fer_helpers.provenance import gpu_names
     from fer_helpers.training.experiment import train_and_evaluate
 
     profile = candidates()[args.candidate]
     if args.epochs is None:
         profile = replace(profile, time_budget_minutes=args.minutes)
-    if not gpu_available():  # float16 on a CPU is many times slower than float32: a smoke run keeps float32
+    if not gpu_names():  # float16 on a CPU is many times slower than float32: a smoke run keeps float32
         profile = replace(profile, mixed_precision=False)
         print("No GPU: mixed precision off.", flush=True)
     data = pickle.loads(Path(args.data_pickle).read_bytes())
@@ -269,7 +269,7 @@ def train(args: argparse.Namespace) -> None:
     probs, scores = {}, {"val": {}, "test": {}}
     for split, faces in (("val", data.val), ("test", data.test)):
         for mode in TTA_ORDER:
-            probs[f"{split}_{mode}"] = predict_with_tta(ship, faces.images, mode).astype("float32")
+            probs[f"{split}_{mode}"] = predict_probabilities(ship, faces.images, mode).astype("float32")
             scores[split][mode] = score_probabilities(faces.labels, probs[f"{split}_{mode}"])
     np.savez(out / "probabilities.npz", **probs)
     test_full = {mode: metrics_from_probabilities(data.test.labels, probs[f"test_{mode}"]) for mode in TTA_ORDER}

@@ -26,12 +26,13 @@ def main() -> None:
         print("No FER2013 found: this measures the generated sample, not real faces.")
     faces = load_split(path, "test")
     model = load_trained_model(args.model)
-    for tta in (False, True):
+    for tta in ("none", "flip"):
         start = time.perf_counter()
         metrics = evaluate_model(model, faces, tta=tta)
         seconds = time.perf_counter() - start
         print(
-            f"{'flip TTA' if tta else 'plain':>8}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  "
+            f"{'flip TTA' if tta == 'flip' else 'plain':>8}: accuracy {metrics['accuracy']:.4f}  "
+            f"loss {metrics['loss']:.4f}  "
             f"macro F1 {metrics['macro_f1']:.4f}  on {len(faces)} {kind} test faces ({seconds:.1f} s)"
         )
 

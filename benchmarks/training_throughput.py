@@ -10,7 +10,7 @@ else the generated sample. Runs on any Keras backend (``KERAS_BACKEND``): tf.dat
 ``PyDataset`` pipeline elsewhere, with the augmentation inside the train step as training does there.
 Not a test: it prints measured numbers.
 
-    python benchmarks/training_throughput.py [--profile cpu|gpu] [--model NAME] [--steps 100] [--batch-size N]
+    python benchmarks/training_throughput.py [--profile cpu|gpu] [--arch NAME] [--steps 100] [--batch-size N]
                                              [--augment course|baseline]
 """
 
@@ -73,7 +73,7 @@ def first_batch_seconds(dataset) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=("cpu", "gpu"), default="cpu", help="compile settings and defaults")
-    parser.add_argument("--model", help="default: the profile's model")
+    parser.add_argument("--arch", help="the architecture (default: the profile's)")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch-size", type=int, help="default: the profile's")
@@ -86,7 +86,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     profile = get_profile(args.profile)
-    args.model = args.model or profile.model
+    args.arch = args.arch or profile.model
     args.batch_size = args.batch_size or profile.batch_size
 
     data = load_fer2013(progress=False)
@@ -100,10 +100,10 @@ def main() -> None:
     on_device = augments_inside_model()
     if profile.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    model = compile_model(build_model(args.model), profile)
+    model = compile_model(build_model(args.arch), profile)
     augmented_model = model
     if on_device:
-        augmented_model = compile_model(with_augmentation(build_model(args.model), augmentation), profile)
+        augmented_model = compile_model(with_augmentation(build_model(args.arch), augmentation), profile)
     keras.mixed_precision.set_global_policy("float32")
     epoch_ds = make_dataset(train, args.batch_size, training=True, augmentation=None if on_device else augmentation)
     plain_ds = make_dataset(train, args.batch_size, training=True)
@@ -120,7 +120,7 @@ def main() -> None:
     epoch_pipeline = len(train) / pipeline_rate + startup
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores, GPUs {gpu_names() or 'none'}; Keras backend "
-        f"{keras.backend.backend()}; data: {data.source}; model: {args.model}; {args.profile} profile, batch "
+        f"{keras.backend.backend()}; data: {data.source}; model: {args.arch}; {args.profile} profile, batch "
         f"{args.batch_size}; {args.augment} augmentation; {args.steps} timed steps after {args.warmup}, "
         f"best of {args.repeats}"
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
 from fer_helpers.data.dataset import load_fer2013
 from fer_helpers.data.locate import project_root
-from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_with_tta
+from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_probabilities
 from fer_helpers.models.files import load_trained_model
 from fer_helpers.models.shipped import SHIPPED_MODEL
 from fer_helpers.provenance import provenance, write_json
@@ -41,7 +41,7 @@ def score(model, faces, option: str) -> dict:
     """Return accuracy, faces right, loss, macro F1 and seconds of ``model`` on ``faces`` with the TTA ``option``."""
     mode, crop = OPTIONS[option]
     start = time.perf_counter()
-    probs = predict_with_tta(model, faces.images, mode, **({"crop_size": crop} if crop else {}))
+    probs = predict_probabilities(model, faces.images, mode, **({"crop_size": crop} if crop else {}))
     metrics = metrics_from_probabilities(faces.labels, probs)
     return {
         "accuracy": metrics["accuracy"],

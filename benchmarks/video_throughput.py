@@ -25,7 +25,7 @@ import numpy as np
 import fer_helpers.quiet  # noqa: F401  (drops TensorFlow's start-up lines; import it before TensorFlow)
 from fer_helpers.augmentation.pipeline import as_model_input
 from fer_helpers.inference.classifiers import keras_classifier, tflite_classifier
-from fer_helpers.inference.export import convert_to_tflite
+from fer_helpers.inference.export import convert_to_tflite, latencies_ms
 from fer_helpers.inference.face_detection import crop_face, detect_faces, haar_available, to_gray
 from fer_helpers.models.files import load_trained_model
 from fer_helpers.models.shipped import shipped_model_path
@@ -50,11 +50,8 @@ def timed(run: Callable[[], object], runs: int, warmup: int = 3) -> tuple[float,
     """Return ``run``'s median wall-clock time and its mean CPU time (all threads), in ms per call."""
     for _ in range(warmup):
         run()
-    walls, cpu_start = [], time.process_time()
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        walls.append(1000 * (time.perf_counter() - start))
+    cpu_start = time.process_time()
+    walls = latencies_ms(run, runs, warmup=0)
     return statistics.median(walls), 1000 * (time.process_time() - cpu_start) / runs
 
 

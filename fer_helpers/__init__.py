@@ -15,10 +15,16 @@ down this list (``tests/test_layout.py`` checks it, and that there is no import 
 - ``training`` (notebook 04): the loss, the optimizer, the callbacks, the run folder (``run_folder``: its
   ``RunSpec``, state and ``resume_or_load``; ``run_marker``: what the run owns, and its lock), checkpoints, the
   one ``fit`` path (``train_model``), ``train_and_evaluate``, and the default model of the later notebooks
-- ``inference`` (notebook 07): photos, face detection, prediction, drawing, TFLite
+- ``inference`` (notebook 07): photos, face detection, prediction, drawing, TFLite, and the one classifier (a
+  compiled Keras call or a TFLite model) that photos, videos and the webcam share
 - ``video`` (notebook 09): video files, tracking, frame-by-frame analysis, the demo video, the webcam
 - ``notebook_setup``: the first cell of every notebook (versions, profile, data)
-- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict``
+- ``cli``: ``fer-train``, ``fer-evaluate`` and ``fer-predict`` (or ``python -m fer_helpers.cli COMMAND``)
 """
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+try:  # the one version is pyproject.toml's, read from the installed metadata
+    __version__ = metadata.version("fer-course")
+except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"

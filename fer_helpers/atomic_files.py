@@ -51,11 +51,6 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def is_partial_file(path: Path) -> bool:
-    """Return True for a temporary file that :func:`replacing` left behind when its process was killed."""
-    return path.name.startswith(".") and ".partial" in path.name
-
-
 def _flush_to_disk(path: Path) -> None:
     """Make sure the bytes of ``path`` are on disk before it is renamed over the old file."""
     with open(path, "rb+") as handle:

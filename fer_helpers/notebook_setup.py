@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import fer_helpers.quiet  # noqa: F401  (before TensorFlow: keeps its start-up log out of the notebook)
-from fer_helpers.provenance import in_colab
+from fer_helpers.provenance import gpu_names, in_colab
 from fer_helpers.versions import dependency_floors, too_old
 
 
@@ -29,14 +29,14 @@ def setup_notebook(seed: int = 42) -> dict[str, str]:
     from fer_helpers.profiles import default_profile_name
 
     keras.utils.set_random_seed(seed)
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = gpu_names()
     kind, location = resolve_source()
     info = {
         "python": sys.version.split()[0],
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "colab": str(in_colab()),
-        "gpu": ", ".join(g.name for g in gpus) or "none",
+        "gpu": ", ".join(gpus) or "none",
         "profile": default_profile_name(),
         "data": f"{kind} ({location})",
     }

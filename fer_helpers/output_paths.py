@@ -20,7 +20,7 @@ def check_writable_folder(path: str | Path, option: str = "--out") -> Path:
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{option} {path} is a file, not a folder; give a folder (it is created if missing).")
-    _check_can_write_in(_nearest_existing_folder(path), option, path)
+    _check_can_write_in(_nearest_existing_folder(path, option), option, path)
     return path
 
 
@@ -29,16 +29,18 @@ def check_writable_file(path: str | Path, option: str) -> Path:
     path = Path(path).expanduser()
     if path.is_dir():
         raise OutputPathError(f"{option} {path} is a folder; give a file name, for example {path / 'metrics.json'}.")
-    _check_can_write_in(_nearest_existing_folder(path.parent), option, path)
+    _check_can_write_in(_nearest_existing_folder(path.parent, option), option, path)
     return path
 
 
-def _nearest_existing_folder(path: Path) -> Path:
+def _nearest_existing_folder(path: Path, option: str) -> Path:
     """Return ``path`` or the nearest folder above it that exists; raise if that is a file."""
     for folder in (path, *path.absolute().parents):
         if folder.exists():
             if not folder.is_dir():
-                raise OutputPathError(f"Cannot create {path}: {folder} is a file, not a folder. Choose another path.")
+                raise OutputPathError(
+                    f"Cannot create {option} {path}: {folder} is a file, not a folder. Choose another path."
+                )
             return folder
     return Path.cwd()
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import asdict, dataclass
 
 from fer_helpers.errors import SettingsError
+from fer_helpers.provenance import gpu_names
 
 PROFILE_ENV_VAR = "FER_PROFILE"
 OPTIMIZERS = ("adamw", "sgd")
@@ -126,30 +127,12 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def gpu_available() -> bool:
-    """Return True if Keras's backend (TensorFlow, JAX or PyTorch) sees a GPU."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return any(device.platform == "gpu" for device in jax.devices())
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.is_available()
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
 def default_profile_name() -> str:
     """Return ``$FER_PROFILE`` if set, else ``gpu`` with a GPU, ``smoke`` when ``$CI`` is set, else ``cpu``."""
     chosen = os.environ.get(PROFILE_ENV_VAR, "").strip().lower()
     if chosen:
         return chosen
-    if gpu_available():
+    if gpu_names():  # the GPUs Keras's backend sees
         return "gpu"
     if os.environ.get("CI"):
         return "smoke"

@@ -24,7 +24,8 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's own C++ info and warning lines
@@ -52,8 +53,9 @@ def is_noise(line: str) -> bool:
 
 
 @contextmanager
-def native_stderr_filtered() -> Iterator[None]:
-    """Capture file descriptor 2 inside the block, then write back every line that is not :func:`is_noise`."""
+def native_stderr_filtered(drop: Callable[[str], bool] = is_noise) -> Iterator[None]:
+    """Capture file descriptor 2 (what C++ code writes, Python's too) inside the block, then write back every line
+    that ``drop`` does not pick (default: :func:`is_noise`)."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -66,9 +68,7 @@ def native_stderr_filtered() -> Iterator[None]:
             os.close(saved)
             captured.seek(0)
             kept = [
-                line
-                for line in captured.read().splitlines(keepends=True)
-                if not is_noise(line.decode(errors="replace"))
+                line for line in captured.read().splitlines(keepends=True) if not drop(line.decode(errors="replace"))
             ]
             if kept:
                 os.write(2, b"".join(kept))
@@ -141,6 +141,28 @@ def _stop_filter() -> None:
     except OSError:
         return
     _filter["thread"].join(timeout=2)
+
+
+def with_progress(items: Iterable, *, enabled: bool, description: str, unit: str, total: int | None = None) -> Iterable:
+    """Return ``items`` wrapped in a tqdm progress bar when ``enabled`` (a widget in a notebook, text elsewhere), else
+    ``items`` unchanged. ``total`` is the number of items when ``items`` has no length (a stream of frames)."""
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    with warnings.catch_warnings():  # a notebook without ipywidgets falls back to a text bar: no need to warn
+        warnings.simplefilter("ignore")
+        return tqdm(items, total=total, desc=description, unit=unit, mininterval=1.0)
+
+
+def native_stderr_silenced():
+    """Drop everything written to file descriptor 2 inside the block (a ``with`` block).
+
+    TFLite announces "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." there when the interpreter
+    allocates its tensors, and the converter "fully_quantize: 0, ..." when it quantizes: in a notebook such lines
+    would show as red errors.
+    """
+    return native_stderr_filtered(drop=lambda line: True)
 
 
 class _QuietLoader(importlib.abc.Loader):

@@ -10,43 +10,30 @@ installs every dependency at its floor's release series (``>=X`` as ``==X.*``), 
 from __future__ import annotations
 
 import argparse
-import re
 from importlib import metadata
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 DISTRIBUTION = "fer-course"
 """The course's own distribution name (``[project] name`` in pyproject.toml)."""
 
 
-def version_tuple(version: str) -> tuple[int, ...]:
-    """Return the leading numeric parts of a version string ("2.21.0rc1" -> (2, 21, 0))."""
-    parts = []
-    for piece in version.split("."):
-        digits = re.match(r"\d+", piece)
-        if digits is None:
-            break
-        parts.append(int(digits.group()))
-        if digits.group() != piece:
-            break
-    return tuple(parts)
-
-
-def parse_requirement(requirement: str) -> tuple[str, str | None, str | None]:
-    """Return ``(name, floor, extra)`` of one requirement: ``'pytest>=8.0; extra == "dev"'`` gives
-    ``("pytest", "8.0", "dev")``; floor or extra is None when there is none."""
-    spec, _, marker = requirement.partition(";")
-    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec).group(1).lower()
-    floor = re.search(r">=\s*([0-9][0-9A-Za-z.]*)", spec)
-    extra = re.search(r"extra\s*==\s*[\"']([^\"']+)[\"']", marker)
-    return name, floor and floor.group(1), extra and extra.group(1)
-
-
 def floors_of(requirements: list[str], extra: str | None = None) -> dict[str, str]:
-    """Return ``{name: floor}`` of the requirements without an extra (``extra=None``), or of those of one extra."""
+    """Return ``{name: floor}`` (the ``>=`` version) of the requirements that apply without an extra
+    (``extra=None``), or of those of one extra (``'pytest>=8.0; extra == "dev"'`` for ``extra="dev"``)."""
     floors = {}
-    for requirement in requirements:
-        name, floor, its_extra = parse_requirement(requirement)
-        if floor is not None and its_extra == extra:
-            floors[name] = floor
+    for text in requirements:
+        requirement = Requirement(text)
+        floor = next((spec.version for spec in requirement.specifier if spec.operator == ">="), None)
+        marker = requirement.marker
+        if extra is None:
+            applies = marker is None or marker.evaluate({"extra": ""})
+        else:
+            applies = marker is not None and marker.evaluate({"extra": extra}) and not marker.evaluate({"extra": ""})
+        if floor is not None and applies:
+            floors[canonicalize_name(requirement.name)] = floor
     return floors
 
 
@@ -66,7 +53,7 @@ def too_old(floors: dict[str, str]) -> list[str]:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-        if version_tuple(installed) < version_tuple(floor):
+        if Version(installed) < Version(floor):
             problems.append(f"{name} {installed} < {floor}")
     return problems
 

@@ -80,3 +80,25 @@ def test_lines_tensorflow_logs_while_training_are_filtered_too_and_others_pass_a
     assert "use_unbounded_threadpool" not in result.stderr
     assert "a real error\n" in result.stderr and "python warning" in result.stderr
     assert result.stderr.endswith("no newline at exit")
+
+
+def test_native_stderr_silenced_hides_everything_inside_the_block_only(capfd: pytest.CaptureFixture[str]):
+    import os
+
+    from fer_helpers.quiet import native_stderr_silenced
+
+    with native_stderr_silenced():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\nany other line\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
+
+
+def test_with_progress_wraps_only_when_enabled():
+    from tqdm.std import tqdm
+
+    from fer_helpers.quiet import with_progress
+
+    items = [1, 2, 3]
+    assert with_progress(items, enabled=False, description="x", unit="img") is items
+    bar = with_progress(iter(items), enabled=True, description="x", unit="frame", total=3)
+    assert isinstance(bar, tqdm) and bar.total == 3 and list(bar) == items

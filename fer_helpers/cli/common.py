@@ -94,15 +94,24 @@ def hint_for_dash_files(parser: argparse.ArgumentParser, argv: list[str] | None)
 
 
 def run_console_script(
-    main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: list[str] | None
+    main: Callable[[argparse.Namespace], int],
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    *,
+    check: Callable[[argparse.ArgumentParser, argparse.Namespace], None] | None = None,
+    on_interrupt: str = "",
 ) -> int:
-    """Parse ``argv``, run ``main`` and turn expected errors into a one-line message and exit code 2."""
+    """Parse ``argv``, run ``check`` (options that only make sense together: it calls ``parser.error``), run ``main``
+    and turn expected errors into a one-line message and exit code 2. ``on_interrupt`` ends the line printed on
+    Ctrl+C (what the command can do about it)."""
     parser.add_argument(
         "--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_ENV_VAR}=1)"
     )
     debug = debug_requested(argv)
     hint_for_dash_files(parser, argv)
     args = parser.parse_args(argv)  # a bad argument: argparse prints usage and the reason, and exits with 2
+    if check is not None:
+        check(parser, args)
     try:
         return main(args)
     except EXPECTED_ERRORS as err:
@@ -115,8 +124,7 @@ def run_console_script(
         print(bug_line(parser.prog), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        resume = "; rerun the same command to resume from the last finished epoch" if parser.prog == "fer-train" else ""
-        print(f"{parser.prog}: interrupted{resume}.", file=sys.stderr)
+        print(f"{parser.prog}: interrupted{'; ' + on_interrupt if on_interrupt else ''}.", file=sys.stderr)
         return 130
 
 
@@ -126,6 +134,35 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def probability(text: str) -> float:
+    """Parse a probability: a number from 0 to 1 (for ``argparse``); no ``nan``."""
+    value = _parse(text, float, "a number")
+    if not 0 <= value <= 1:  # also False for nan
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1 (a probability), not {text}")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    """Parse a finite number of seconds, 0 or more (for ``argparse``): no negatives, ``inf`` or ``nan``."""
+    value = _parse(text, float, "a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, not {text}")
+    return value
+
+
+def add_tta_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--tta none|flip|ten-crop`` (test-time augmentation; ``what`` says what it averages) to ``parser``."""
+    from fer_helpers.evaluation.metrics import TTA_MODES
+
+    parser.add_argument(
+        "--tta",
+        default="none",
+        choices=TTA_MODES,
+        help=f"test-time augmentation: none (default); flip averages {what} with its mirror; ten-crop averages ten "
+        "crops (corners, centre and their mirrors), slower",
+    )
 
 
 def positive_minutes(text: str) -> float:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_helpers.cli.common import run_console_script
+from fer_helpers.cli.common import add_tta_argument, run_console_script
 from fer_helpers.output_paths import check_writable_file
 
 PRIVATE_TEST_NOTE = "the final exam: evaluate once at the very end, never choose anything on it"
@@ -14,8 +14,6 @@ PRIVATE_TEST_NOTE = "the final exam: evaluate once at the very end, never choose
 
 def evaluate_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-evaluate``."""
-    from fer_helpers.evaluation.metrics import TTA_MODES
-
     parser = argparse.ArgumentParser(
         prog="fer-evaluate",
         description="Evaluate a saved model on a test split of FER2013 and print the per-class report.",
@@ -24,7 +22,7 @@ def evaluate_parser() -> argparse.ArgumentParser:
         "--model",
         required=True,
         action="append",
-        help="a .keras model file (for example models/fer_vgg_bn_cpu.keras); "
+        help="a model file: .keras (for example models/fer_vgg_bn_cpu.keras); "
         "give --model more than once to average the models' probabilities (an ensemble)",
     )
     parser.add_argument(
@@ -37,15 +35,7 @@ def evaluate_parser() -> argparse.ArgumentParser:
         help="test: PublicTest, the course's report split (default); "
         f"private_test: FER2013's PrivateTest files, {PRIVATE_TEST_NOTE}",
     )
-    parser.add_argument(
-        "--tta",
-        nargs="?",
-        const="flip",
-        default="none",
-        choices=TTA_MODES,
-        help="test-time augmentation: --tta alone or --tta flip averages each face with its mirror; --tta ten-crop "
-        "averages ten crops (corners, centre and their mirrors)",
-    )
+    add_tta_argument(parser, what="each face")
     parser.add_argument("--json", type=Path, help="write the metrics to this JSON file")
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable images (with a warning)")
     return parser

@@ -10,9 +10,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_helpers.cli.common import non_negative_seconds, run_console_script  # also quiets TensorFlow's start-up chatter
+from fer_helpers.cli.common import (  # also quiets TensorFlow's start-up chatter
+    add_tta_argument,
+    positive_int,
+    probability,
+    run_console_script,
+    seconds_or_zero,
+)
 from fer_helpers.errors import FERDataError, ModelFileError, SettingsError
 from fer_helpers.output_paths import check_writable_folder
+
+DEFAULT_VIDEO_OUT = Path("fer-predict-out")
+"""Where videos' CSV and annotated MP4 go when ``--out`` is not given."""
 
 
 def predict_parser() -> argparse.ArgumentParser:
@@ -28,18 +37,23 @@ def predict_parser() -> argparse.ArgumentParser:
     parser.add_argument("images", nargs="+", metavar="FILE", help="photos (JPEG, PNG, ...) or videos (MP4, AVI, ...)")
     parser.add_argument(
         "--model",
-        help="a .keras model (default: notebook 04's, else the shipped model with the best validation accuracy: "
-        "models/fer_vgg_bn_cpu.keras unless a models/fer_*_gpu.keras beats it)",
+        help="a model file: .keras, or .tflite (notebook 07's export). Default: notebook 04's, else the shipped "
+        "model with the best validation accuracy: models/fer_vgg_bn_cpu.keras unless a models/fer_*_gpu.keras beats it",
     )
-    parser.add_argument("--out", type=Path, help="also write each photo with boxes and labels drawn to this folder")
-    parser.add_argument("--tta", action="store_true", help="average each prediction with the mirrored face")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"photos: also write each one with boxes and labels drawn to this folder; videos: where their CSV and "
+        f"annotated MP4 go (default {DEFAULT_VIDEO_OUT})",
+    )
+    add_tta_argument(parser, what="each face (in photos and in every analysed video frame)")
     parser.add_argument(
         "--min-confidence",
-        type=float,
+        type=probability,
         metavar="P",
-        help='answer "not sure" with the top two classes when the top probability is below P (0 to 1; default: the '
-        "threshold saved in the model's JSON, else 0: always answer). Probabilities are temperature-scaled with the "
-        "temperature saved there, when there is one",
+        help='photos only: answer "not sure" with the top two classes when the top probability is below P (0 to 1; '
+        "default: the threshold saved in the model's JSON, else 0: always answer). Probabilities are "
+        "temperature-scaled with the temperature saved there, when there is one",
     )
     parser.add_argument(
         "--detector",
@@ -49,6 +63,17 @@ def predict_parser() -> argparse.ArgumentParser:
     )
     add_video_arguments(parser)
     return parser
+
+
+def check_predict_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, before any work, the options that do not apply to the files given (``parser.error`` exits with 2)."""
+    from fer_helpers.video.io import is_video_path
+
+    if args.min_confidence is not None and any(is_video_path(name) for name in args.images):
+        parser.error(
+            "--min-confidence applies to photos only: a video's CSV keeps every face's probabilities and its labels "
+            "are smoothed over time; filter the CSV's confidence column instead, or give the videos in another call"
+        )
 
 
 def resolve_model_path(model: str | None) -> Path:
@@ -78,17 +103,14 @@ def calibration_settings(model_path: Path, min_confidence: float | None) -> tupl
 
 def predict_main(args: argparse.Namespace) -> int:
     """Run ``fer-predict``: 0 when every photo was read (with or without faces), 2 when any could not be."""
+    from fer_helpers.inference.classifiers import load_classifier
     from fer_helpers.inference.drawing import annotate
-    from fer_helpers.inference.face_detection import detect_faces
     from fer_helpers.inference.face_prediction import describe_prediction, no_face_message, predict_faces
     from fer_helpers.inference.photos import load_photo, save_photo
-    from fer_helpers.models.files import load_trained_model
 
-    if args.out is not None:  # checked before any work: not a file, not read-only
-        check_writable_folder(args.out, option="--out")
     model_path = resolve_model_path(args.model)
     temperature, min_confidence = calibration_settings(model_path, args.min_confidence)
-    model = load_trained_model(model_path)
+    classify = load_classifier(model_path, temperature=temperature)  # the videos' compiled call, or TFLite
     failed = 0
     stems = getattr(args, "stems", None) or output_stems(args.images)
     for name in args.images:
@@ -98,12 +120,11 @@ def predict_main(args: argparse.Namespace) -> int:
             print(f"fer-predict: error: {err}", file=sys.stderr)
             failed += 1
             continue
-        boxes = detect_faces(photo, detector=args.detector)
-        predictions = predict_faces(model, photo, boxes, tta=args.tta, temperature=temperature)
+        predictions = predict_faces(classify, photo, tta=args.tta, detector=args.detector)
         if not predictions and looks_like_face_crop(photo):
             height, width = photo.shape[:2]
             whole = [(0, 0, width, height)]
-            predictions = predict_faces(model, photo, boxes=whole, margin=0.0, tta=args.tta, temperature=temperature)
+            predictions = predict_faces(classify, photo, boxes=whole, margin=0.0, tta=args.tta)
             print(f"{name}  no face found in this {width}x{height} image, the size of a face crop: classified whole")
         if not predictions:
             print(no_face_message(name))
@@ -141,14 +162,6 @@ def output_stems(names: list[str]) -> dict[str, str]:
     return stems
 
 
-def positive_int(text: str) -> int:
-    """Return ``text`` as an integer >= 1 (an argparse type)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
 def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options that only videos use to ``fer-predict``'s parser."""
     from fer_helpers.video.tracking import SMOOTHING_S
@@ -173,26 +186,22 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--smoothing",
-        type=non_negative_seconds,
+        type=seconds_or_zero,
         default=SMOOTHING_S,
         metavar="SECONDS",
         help=f"time constant of the probability smoothing in the summary and video (default {SMOOTHING_S}; 0: none)",
     )
 
 
-DEFAULT_VIDEO_OUT = Path("fer-predict-out")
-"""Where videos' CSV and annotated MP4 go when ``--out`` is not given."""
-
-
 def predict_videos(args: argparse.Namespace, videos: list[str]) -> int:
     """Analyse each video: CSV and annotated MP4 in ``--out``, a per-face summary and the speed; 2 if any failed."""
-    from fer_helpers.inference.classifiers import load_classifier
+    from fer_helpers.inference.classifiers import load_classifier, with_tta
     from fer_helpers.video.analysis import analyse_video, output_names
     from fer_helpers.video.io import VideoReader, prepare_output_folder
 
     model_path = resolve_model_path(args.model)
-    temperature, _ = calibration_settings(model_path, args.min_confidence)  # the photos' probabilities, for videos too
-    classify = load_classifier(model_path, temperature=temperature)
+    temperature, _ = calibration_settings(model_path, None)  # the photos' probabilities, for videos too
+    classify = with_tta(load_classifier(model_path, temperature=temperature), args.tta)
     if temperature != 1:
         print(f"videos: probabilities scaled with the temperature {temperature:.2f} saved next to {model_path}")
     out_dir = args.out or DEFAULT_VIDEO_OUT
@@ -237,6 +246,8 @@ def predict_photos_and_videos(args: argparse.Namespace) -> int:
     args.stems = output_stems(args.images)  # photos and videos share --out: one name per input
     videos = [name for name in args.images if is_video_path(name)]
     photos = [name for name in args.images if not is_video_path(name)]
+    if (photos and args.out is not None) or videos:  # checked before any work: not a file, not read-only
+        check_writable_folder(args.out or DEFAULT_VIDEO_OUT, option="--out")
     codes = [predict_main(argparse.Namespace(**{**vars(args), "images": photos}))] if photos else []
     if videos:
         codes.append(predict_videos(args, videos))
@@ -245,7 +256,7 @@ def predict_photos_and_videos(args: argparse.Namespace) -> int:
 
 def fer_predict(argv: list[str] | None = None) -> int:
     """Entry point of ``fer-predict``."""
-    return run_console_script(predict_photos_and_videos, predict_parser(), argv)
+    return run_console_script(predict_photos_and_videos, predict_parser(), argv, check=check_predict_arguments)
 
 
 if __name__ == "__main__":

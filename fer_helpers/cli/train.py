@@ -10,8 +10,6 @@ from pathlib import Path
 from fer_helpers.cli.common import positive_int, positive_minutes, run_console_script, seed_number
 from fer_helpers.output_paths import check_writable_folder
 
-PRIVATE_TEST_NOTE = "the final exam: evaluate once at the very end, never choose anything on it"
-
 
 def train_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``fer-train``."""
@@ -29,7 +27,8 @@ def train_parser() -> argparse.ArgumentParser:
         "(default: $FER2013_DIR, else data/fer2013, else the generated sample)",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), help="default: $FER_PROFILE, else gpu/smoke (CI)/cpu")
-    parser.add_argument("--model", choices=sorted(MODEL_BUILDERS), help="default: the profile's model")
+    parser.add_argument("--arch", choices=sorted(MODEL_BUILDERS), help="the architecture (default: the profile's)")
+    parser.add_argument("--model", action=ArchitectureNotModelFile, help=argparse.SUPPRESS)
     parser.add_argument(
         "--out",
         default="runs/latest",
@@ -76,6 +75,19 @@ def train_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class ArchitectureNotModelFile(argparse.Action):
+    """``fer-train --model``: refused with the fix, since ``--model`` is a model *file* in every course command."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from fer_helpers.models.builders import MODEL_BUILDERS
+
+        example = values if values in MODEL_BUILDERS else " | --arch ".join(sorted(MODEL_BUILDERS))
+        parser.error(
+            "--model names a model file (fer-evaluate, fer-predict); fer-train builds a new model: choose its "
+            f"architecture with --arch (here: --arch {example})"
+        )
+
+
 def train_main(args: argparse.Namespace) -> int:
     """Run ``fer-train``."""
     from fer_helpers.data.dataset import resolve_source
@@ -87,7 +99,7 @@ def train_main(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     if args.time_budget is not None:
         profile = dataclasses.replace(profile, time_budget_minutes=args.time_budget)
-    spec = RunSpec(profile, args.model, args.epochs, args.class_weights, args.augment, args.seed)
+    spec = RunSpec(profile, args.arch, args.epochs, args.class_weights, args.augment, args.seed)
     kind, location = resolve_source(args.data)
     check_outside_data(out, kind, location)
     if not out.is_dir():  # before the lock creates it: a file there, an unwritable place
@@ -172,7 +184,12 @@ def check_run_folder(out: Path, args: argparse.Namespace, spec, kind: str, locat
 
 def fer_train(argv: list[str] | None = None) -> int:
     """Entry point of ``fer-train``."""
-    return run_console_script(train_main, train_parser(), argv)
+    return run_console_script(
+        train_main,
+        train_parser(),
+        argv,
+        on_interrupt="rerun the same command to resume from the last finished epoch",
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,3 @@ CLASS_INDEX: dict[str, int] = {name: i for i, name in enumerate(CLASS_NAMES)}
 def label_from_csv_emotion(emotion_id: int) -> int:
     """Return the course label for a ``fer2013.csv`` emotion id (raises KeyError if unknown)."""
     return CLASS_INDEX[CSV_EMOTION_NAMES[emotion_id]]
-
-
-def label_from_folder(folder_name: str) -> int:
-    """Return the course label for a Kaggle class-folder name (case-insensitive)."""
-    return CLASS_INDEX[folder_name.lower()]

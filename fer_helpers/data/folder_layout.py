@@ -19,6 +19,7 @@ from fer_helpers.data.decoded_cache import cached_image_sets, fingerprint
 from fer_helpers.data.image_decoding import read_8bit_image
 from fer_helpers.data.imageset import IMAGE_SIZE, ImageSet, to_face_array
 from fer_helpers.errors import FERDataError, FERDataWarning
+from fer_helpers.quiet import with_progress
 
 SPLITS = ("train", "test")
 """The folders under the data root."""
@@ -115,11 +116,6 @@ def class_folders(split_dir: Path) -> list[Path]:
     return [p for p in scan_folder(split_dir)[1] if p.name.lower() in CLASS_INDEX]
 
 
-def image_files(folder: Path) -> list[Path]:
-    """Return the image files in ``folder`` sorted by name (see :func:`scan_folder`)."""
-    return [Path(path) for path in scan_folder(folder)[0]]
-
-
 def in_split(path: str | Path, split: str) -> bool:
     """Return True if the file ``path`` (in its split's folder) belongs to ``split``, by FER2013's file names."""
     private = os.path.basename(path).lower().startswith(PRIVATE_PREFIX.lower())
@@ -197,7 +193,7 @@ def _decode(files: list[tuple[str, int]], split: str, skip_bad_files: bool, prog
     """Return the decoded faces of ``files``; with ``skip_bad_files`` unreadable ones are left out with a warning."""
     images = np.empty((len(files), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     keep = np.ones(len(files), dtype=bool)
-    for i, (path, _) in enumerate(_with_progress(files, progress, f"reading {split}")):
+    for i, (path, _) in enumerate(with_progress(files, enabled=progress, description=f"reading {split}", unit="img")):
         try:
             images[i] = read_face(path)
         except FERDataError as err:
@@ -229,12 +225,3 @@ def load_folder_layout(root: Path, skip_bad_files: bool = False, progress: bool 
     if private:
         splits[PRIVATE_TEST] = _load_files(root, PRIVATE_TEST, private, skip_bad_files, progress)
     return splits
-
-
-def _with_progress(items: list, enabled: bool, description: str):
-    """Return ``items`` wrapped in a tqdm progress bar when ``enabled``."""
-    if not enabled:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=description, unit="img", mininterval=1.0)

@@ -88,14 +88,6 @@ def _without_alpha(image: Image.Image, origin: str) -> Image.Image:
     return image.convert(colour)
 
 
-def to_gray(image: Image.Image, origin: str) -> Image.Image:
-    """Return an 8-bit image (from :func:`to_8bit`) in gray (mode ``"L"``), warning when it had colour."""
-    if image.mode != "L":
-        warnings.warn(f"{origin}: {image.mode} image converted to grayscale.", FERDataWarning, stacklevel=2)
-        image = image.convert("L")
-    return image
-
-
 def to_rgb_array(image: Image.Image) -> np.ndarray:
     """Return an 8-bit image (from :func:`to_8bit`) as an (H, W, 3) uint8 RGB array."""
     return np.asarray(image.convert("RGB"), dtype=np.uint8)

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from fer_helpers.data.classes import CLASS_NAMES, NUM_CLASSES
-from fer_helpers.data.image_decoding import to_8bit, to_gray
+from fer_helpers.data.image_decoding import to_8bit
 from fer_helpers.errors import FERDataWarning
 
 IMAGE_SIZE = 48
@@ -46,7 +46,10 @@ def to_face_array(image: Image.Image, origin: str) -> np.ndarray:
 
     Any mode is first decoded faithfully to 8 bits (:func:`fer_helpers.data.image_decoding.to_8bit`), or refused.
     """
-    gray = to_gray(to_8bit(image, origin), origin)
+    gray = to_8bit(image, origin)
+    if gray.mode != "L":
+        warnings.warn(f"{origin}: {gray.mode} image converted to grayscale.", FERDataWarning, stacklevel=2)
+        gray = gray.convert("L")
     if gray.size != (IMAGE_SIZE, IMAGE_SIZE):
         warnings.warn(
             f"{origin}: {gray.size[0]}x{gray.size[1]} image resized to {IMAGE_SIZE}x{IMAGE_SIZE}.",

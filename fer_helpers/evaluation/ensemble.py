@@ -13,11 +13,11 @@ import keras
 import numpy as np
 
 from fer_helpers.data.imageset import ImageSet
-from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_with_tta, tta_mode
+from fer_helpers.evaluation.metrics import metrics_from_probabilities, predict_probabilities, tta_mode
 
 
 def ensemble_probabilities(
-    models: Sequence[keras.Model], images: np.ndarray, tta: bool | str = "none", batch_size: int = 256
+    models: Sequence[keras.Model], images: np.ndarray, tta: str = "none", batch_size: int = 256
 ) -> np.ndarray:
     """Return the mean over ``models`` of their class probabilities (N, 7) for uint8 faces (N, 48, 48).
 
@@ -25,10 +25,10 @@ def ensemble_probabilities(
     """
     if not models:
         raise ValueError("An ensemble needs at least one model.")
-    return np.mean([predict_with_tta(model, images, tta, batch_size=batch_size) for model in models], axis=0)
+    return np.mean([predict_probabilities(model, images, tta, batch_size=batch_size) for model in models], axis=0)
 
 
-def evaluate_ensemble(models: Sequence[keras.Model], faces: ImageSet, tta: bool | str = False) -> dict[str, object]:
+def evaluate_ensemble(models: Sequence[keras.Model], faces: ImageSet, tta: str = "none") -> dict[str, object]:
     """Return ``evaluation.metrics_from_probabilities`` for the averaged ``models`` on ``faces``, with the members'
     names and the test-time augmentation used."""
     mode = tta_mode(tta)

@@ -21,38 +21,12 @@ zoom, inside the course's training zoom of up to 1.1x) against 40 (the published
 chosen on the shipped cpu model's validation split (docs/results.md, "Test-time augmentation")."""
 
 
-def predict_probabilities(
-    model: keras.Model, images: np.ndarray, tta: bool = False, batch_size: int = 256
-) -> np.ndarray:
-    """Return class probabilities (N, 7) for uint8 faces (N, 48, 48); with ``tta`` averaged with the mirrored faces."""
-    x = as_model_input(images)
-    probs = call_in_batches(model, x, batch_size=batch_size)
-    if tta:
-        probs = (probs + call_in_batches(model, x[:, :, ::-1, :], batch_size=batch_size)) / 2
-    return np.asarray(probs, dtype=np.float64)
-
-
-def call_in_batches(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Return the model's outputs for ``x`` as a NumPy array: ``model.predict`` on whole batches of ``batch_size``, a
-    direct call in inference mode for the rest.
-
-    ``predict`` runs a compiled graph, traced again for each new batch shape: a few faces at a time (a photo's faces)
-    would make TensorFlow warn about retracing. Whole batches have one shape; the rest needs no graph.
-    """
-    whole = len(x) - len(x) % batch_size
-    parts = [model.predict(x[:whole], batch_size=batch_size, verbose=0)] if whole else []
-    if whole < len(x):
-        parts.append(ops.convert_to_numpy(model(x[whole:], training=False)))
-    return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), dtype=np.float32)
-
-
-def tta_mode(tta: bool | str | None) -> str:
-    """Return the :data:`TTA_MODES` name for ``tta``: True means ``"flip"`` (the older flag), False or None "none"."""
-    if tta is None or isinstance(tta, bool):
-        return "flip" if tta else "none"
-    if tta not in TTA_MODES:
+def tta_mode(tta: str | None) -> str:
+    """Return ``tta`` checked against :data:`TTA_MODES` (None means ``"none"``); raise ``ValueError`` otherwise."""
+    mode = "none" if tta is None else tta
+    if mode not in TTA_MODES:
         raise ValueError(f"Unknown test-time augmentation {tta!r}; choose one of {', '.join(TTA_MODES)}.")
-    return tta
+    return mode
 
 
 def ten_crop_views(images: np.ndarray, crop_size: int = TEN_CROP_SIZE) -> list[np.ndarray]:
@@ -73,28 +47,49 @@ def ten_crop_views(images: np.ndarray, crop_size: int = TEN_CROP_SIZE) -> list[n
     return views
 
 
-def predict_with_tta(
+def tta_views(images: np.ndarray, tta: str = "none", crop_size: int = TEN_CROP_SIZE) -> list[np.ndarray]:
+    """Return the views of faces (N, 48, 48) that the test-time augmentation ``tta`` averages over: the faces
+    alone (``"none"``), the faces and their mirrors (``"flip"``), or :func:`ten_crop_views` (``"ten-crop"``)."""
+    mode = tta_mode(tta)
+    if mode == "ten-crop":
+        return ten_crop_views(images, crop_size)
+    return [images, images[:, :, ::-1]] if mode == "flip" else [images]
+
+
+def predict_probabilities(
     model: keras.Model,
     images: np.ndarray,
-    tta: bool | str = "none",
+    tta: str = "none",
     batch_size: int = 256,
     crop_size: int = TEN_CROP_SIZE,
 ) -> np.ndarray:
-    """Return class probabilities (N, 7) averaged over the views that ``tta`` names (see :func:`tta_mode`);
-    ``crop_size`` is the side of the ten crops."""
-    mode = tta_mode(tta)
-    if mode != "ten-crop":
-        return predict_probabilities(model, images, tta=mode == "flip", batch_size=batch_size)
-    views = ten_crop_views(images, crop_size)
-    return np.mean([predict_probabilities(model, view, batch_size=batch_size) for view in views], axis=0)
+    """Return class probabilities (N, 7) for uint8 faces (N, 48, 48), averaged over the views that the test-time
+    augmentation ``tta`` names (:data:`TTA_MODES`); ``crop_size`` is the side of the ten crops."""
+    views = tta_views(images, tta, crop_size)
+    probs = np.mean([call_in_batches(model, as_model_input(view), batch_size=batch_size) for view in views], axis=0)
+    return np.asarray(probs, dtype=np.float64)
+
+
+def call_in_batches(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Return the model's outputs for ``x`` as a NumPy array: ``model.predict`` on whole batches of ``batch_size``, a
+    direct call in inference mode for the rest.
+
+    ``predict`` runs a compiled graph, traced again for each new batch shape: a few faces at a time (a photo's faces)
+    would make TensorFlow warn about retracing. Whole batches have one shape; the rest needs no graph. (Photos and
+    videos take ``inference.classifiers`` instead: one compiled call for any number of faces.)
+    """
+    whole = len(x) - len(x) % batch_size
+    parts = [model.predict(x[:whole], batch_size=batch_size, verbose=0)] if whole else []
+    if whole < len(x):
+        parts.append(ops.convert_to_numpy(model(x[whole:], training=False)))
+    return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), dtype=np.float32)
 
 
 def metrics_from_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict[str, object]:
     """Return loss, accuracy, per-class precision/recall/F1 and confusion matrices (counts and row-normalised)."""
     predictions = probs.argmax(axis=1)
     counts = confusion_matrix(labels, predictions, labels=range(NUM_CLASSES))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        normalised = np.nan_to_num(counts / counts.sum(axis=1, keepdims=True))
+    normalised = confusion_matrix(labels, predictions, labels=range(NUM_CLASSES), normalize="true")
     report = classification_report(
         labels, predictions, labels=range(NUM_CLASSES), target_names=CLASS_NAMES, output_dict=True, zero_division=0
     )
@@ -113,12 +108,12 @@ def metrics_from_probabilities(labels: np.ndarray, probs: np.ndarray) -> dict[st
     }
 
 
-def evaluate_model(model: keras.Model, faces: ImageSet, tta: bool | str = False) -> dict[str, object]:
+def evaluate_model(model: keras.Model, faces: ImageSet, tta: str = "none") -> dict[str, object]:
     """Return :func:`metrics_from_probabilities` for ``model`` on ``faces``, with the test-time augmentation ``tta``
-    (a :data:`TTA_MODES` name, or True for flip); ``tta`` in the result says whether any was used, ``tta_mode`` which.
+    (a :data:`TTA_MODES` name); ``tta`` in the result says whether any was used, ``tta_mode`` which.
     """
     mode = tta_mode(tta)
-    metrics = metrics_from_probabilities(faces.labels, predict_with_tta(model, faces.images, mode))
+    metrics = metrics_from_probabilities(faces.labels, predict_probabilities(model, faces.images, mode))
     metrics.update(tta=mode != "none", tta_mode=mode)
     return metrics
 

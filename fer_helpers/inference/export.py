@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import statistics
-import sys
-import tempfile
-import time
+import timeit
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
@@ -24,6 +20,7 @@ import numpy as np
 
 from fer_helpers.augmentation.pipeline import as_model_input
 from fer_helpers.errors import ModelFileError
+from fer_helpers.quiet import native_stderr_silenced
 
 
 def convert_to_tflite(model: keras.Model, quantize: bool = False) -> bytes:
@@ -36,25 +33,6 @@ def convert_to_tflite(model: keras.Model, quantize: bool = False) -> bytes:
     return run_converter(converter)
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Send what C++ code writes to the process's stderr to /dev/null inside the block (Python's own is kept).
-
-    TFLite announces "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." there when the interpreter
-    allocates its tensors, and the converter "fully_quantize: 0, ..." when it quantizes: in a notebook such lines
-    would show as red errors.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def run_converter(converter) -> bytes:
     """Return the flatbuffer of a configured ``tf.lite.TFLiteConverter``, without the converter's chatter."""
     import tensorflow as tf
@@ -62,7 +40,7 @@ def run_converter(converter) -> bytes:
     logger, level = tf.get_logger(), tf.get_logger().level
     logger.setLevel("ERROR")  # hide "Assets written to <temporary folder>"
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _native_stderr_silenced():
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), native_stderr_silenced():
             warnings.simplefilter("ignore")  # integer inputs: "Statistics for quantized inputs were expected"
             return converter.convert()  # (redirect_stdout: it prints every captured variable)
     finally:
@@ -95,7 +73,7 @@ def load_tflite(model: str | Path | bytes):
         except ValueError as err:
             what = model if "model_path" in source else "the given bytes"
             raise ModelFileError(f"Cannot load {what} as a TFLite model ({err}).") from err
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         interpreter.allocate_tensors()
     return interpreter
 
@@ -155,14 +133,9 @@ def file_size_mb(path: str | Path) -> float:
 
 def latencies_ms(run: Callable[[], object], runs: int = 50, warmup: int = 5) -> list[float]:
     """Return the wall-clock time of each of ``runs`` calls of ``run()`` in milliseconds, after ``warmup`` calls."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(1000 * (time.perf_counter() - start))
-    return times
+    timer = timeit.Timer(run)
+    timer.repeat(repeat=warmup, number=1)
+    return [1000 * seconds for seconds in timer.repeat(repeat=runs, number=1)]
 
 
 def median_latency_ms(run: Callable[[], object], runs: int = 50, warmup: int = 5) -> float:
@@ -189,67 +162,3 @@ def tflite_latency_ms(interpreter, face: np.ndarray, runs: int = 50) -> float:
         return interpreter.get_tensor(output)
 
     return median_latency_ms(run, runs)
-
-
-@dataclass
-class ExportReport:
-    """How a TFLite copy compares with its Keras model on a set of faces."""
-
-    faces: int
-    agreement: float
-    """Fraction of faces where both pick the same class."""
-    max_abs_difference: float
-    """Largest difference between any two probabilities."""
-    keras_mb: float
-    tflite_mb: float
-    keras_ms: float
-    """Median one-face latency of a direct Keras call (CPU)."""
-    tflite_ms: float
-    """Median one-face latency of the TFLite interpreter (CPU)."""
-
-    def to_dict(self) -> dict:
-        """Return the report as a plain dict (for JSON)."""
-        return asdict(self)
-
-    def format(self) -> str:
-        """Return a short readable summary."""
-        return (
-            f"agreement with Keras: {self.agreement:.1%} of {self.faces} faces "
-            f"(largest probability difference {self.max_abs_difference:.2g})\n"
-            f"file size: Keras {self.keras_mb:.2f} MB, TFLite {self.tflite_mb:.2f} MB\n"
-            f"one-face CPU latency (median): Keras {self.keras_ms:.2f} ms, TFLite {self.tflite_ms:.2f} ms"
-        )
-
-
-def keras_file_mb(model: keras.Model, path: str | Path | None = None) -> float:
-    """Return the size in MB of the model's ``.keras`` file (``path``, or a temporary save when None)."""
-    if path is not None:
-        return file_size_mb(path)
-    with tempfile.TemporaryDirectory() as folder:
-        saved = Path(folder) / "model.keras"
-        model.save(saved)
-        return file_size_mb(saved)
-
-
-def compare_keras_tflite(
-    model: keras.Model,
-    tflite_path: str | Path,
-    faces: np.ndarray,
-    keras_path: str | Path | None = None,
-    runs: int = 50,
-) -> ExportReport:
-    """Return the :class:`ExportReport` of a TFLite file against its Keras ``model`` on uint8 ``faces`` (N, 48, 48)."""
-    from fer_helpers.evaluation.metrics import predict_probabilities
-
-    interpreter = load_tflite(tflite_path)
-    keras_probs = predict_probabilities(model, faces)
-    tflite_probs = tflite_predict(interpreter, faces)
-    return ExportReport(
-        faces=len(faces),
-        agreement=agreement_rate(keras_probs, tflite_probs),
-        max_abs_difference=float(np.max(np.abs(keras_probs - tflite_probs))),
-        keras_mb=keras_file_mb(model, keras_path),
-        tflite_mb=file_size_mb(tflite_path),
-        keras_ms=keras_latency_ms(model, faces[0], runs),
-        tflite_ms=tflite_latency_ms(interpreter, faces[0], runs),
-    )

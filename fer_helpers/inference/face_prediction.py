@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 from fer_helpers.data.classes import CLASS_NAMES
-from fer_helpers.inference.face_detection import FACE_MARGIN, Box, crop_face, detect_faces
+from fer_helpers.data.imageset import IMAGE_SIZE
+from fer_helpers.inference.classifiers import Classifier, classify_faces
+from fer_helpers.inference.face_detection import DEFAULT_DETECTOR, FACE_MARGIN, Box, crop_face, detect_faces, to_gray
 
 
 @dataclass
@@ -36,26 +39,36 @@ class FacePrediction:
 
 
 def predict_faces(
-    model,
+    model: keras.Model | Classifier,
     photo: np.ndarray,
     boxes: Sequence[Box] | None = None,
     margin: float = FACE_MARGIN,
-    tta: bool = False,
+    tta: str = "none",
     temperature: float = 1.0,
+    min_face: int = IMAGE_SIZE,
+    detector: str = DEFAULT_DETECTOR,
 ) -> list[FacePrediction]:
     """Return one :class:`FacePrediction` per box (default: :func:`detect_faces`); [] when there is no face.
 
-    ``temperature`` rescales the probabilities (:func:`~fer_helpers.evaluation.calibration.apply_temperature`;
-    1 changes nothing).
+    Without ``boxes``, faces smaller than ``min_face`` pixels (of the photo as searched, at most
+    ``DETECT_MAX_SIDE`` on its longer side) are not searched: the model reads 48x48 faces, a smaller one is an
+    enlarged blur, and searching down to 30 pixels instead takes about a third longer on a 512x512 photo
+    (``benchmarks/photo_latency.py``).
+
+    ``model`` is a Keras model or a :data:`~fer_helpers.inference.classifiers.Classifier` (a ``.tflite`` model's,
+    for example): the faces go through the same compiled call as a video's frames, in one batch.
+    ``detector`` is :func:`detect_faces`'s ("yunet" or "haar"). ``tta`` is ``"none"``, ``"flip"`` or ``"ten-crop"``;
+    ``temperature`` rescales the probabilities
+    (:func:`~fer_helpers.evaluation.calibration.apply_temperature`; 1 changes nothing).
     """
     from fer_helpers.evaluation.calibration import apply_temperature
-    from fer_helpers.evaluation.metrics import predict_probabilities
 
-    boxes = detect_faces(photo) if boxes is None else [Box(*b) for b in boxes]
+    gray = to_gray(photo)  # once, for the detector and every crop
+    boxes = detect_faces(gray, min_size=min_face, detector=detector) if boxes is None else [Box(*b) for b in boxes]
     if not boxes:
         return []
-    faces = np.stack([crop_face(photo, box, margin) for box in boxes])
-    probabilities = apply_temperature(predict_probabilities(model, faces, tta=tta), temperature)
+    faces = np.stack([crop_face(gray, box, margin) for box in boxes])
+    probabilities = apply_temperature(classify_faces(model, faces, tta=tta), temperature)
     return [FacePrediction(box, face, probs) for box, face, probs in zip(boxes, faces, probabilities, strict=True)]
 
 
@@ -81,7 +94,8 @@ def not_sure_text(prediction: FacePrediction) -> str:
 def no_face_message(source: str = "") -> str:
     """Return the line printed for a photo in which the detector found no face."""
     prefix = f"{source}  " if source else ""
-    return f"{prefix}no face found (the detector wants a face at least ~30 px wide, not turned far away, well lit)"
+    wanted = f"a face at least {IMAGE_SIZE} px wide, not turned far away, well lit"
+    return f"{prefix}no face found (the detector wants {wanted})"
 
 
 def gradcam_overlays(model, predictions: Sequence[FacePrediction]) -> list[np.ndarray]:

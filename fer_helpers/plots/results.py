@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+import sklearn.preprocessing
 
 from fer_helpers.data.classes import CLASS_NAMES
 
@@ -34,9 +35,8 @@ def plot_learning_curves(history: dict[str, list[float]]) -> plt.Figure:
 def plot_confusion_matrix(confusion: np.ndarray | list, normalise: bool = True, title: str = "") -> plt.Figure:
     """Return a seaborn heatmap of a confusion matrix (rows: true class, columns: predicted)."""
     counts = np.array(confusion, dtype=float)
-    if normalise:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            counts = np.nan_to_num(counts / counts.sum(axis=1, keepdims=True))
+    if normalise:  # each row divided by its sum (a class without faces keeps a row of zeros)
+        counts = sklearn.preprocessing.normalize(counts, norm="l1")
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     sns.heatmap(
         counts,

@@ -107,7 +107,7 @@ def _evaluate_and_record(data: FERData, spec: RunSpec, run: TrainingRun, out_dir
     with atomic_files.replacing(model_path) as temporary:
         run.model.save(temporary)
     test = evaluate_model(run.model, data.test)
-    test_tta = evaluate_model(run.model, data.test, tta=True)
+    test_tta = evaluate_model(run.model, data.test, tta="flip")
     metrics = {
         "accuracy": test["accuracy"],
         "accuracy_tta": test_tta["accuracy"],

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from fer_helpers import atomic_files
 from fer_helpers.errors import FERDataWarning, RunFolderError, SettingsError
@@ -174,14 +174,13 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
     without validation.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() or not path.stat().st_size:
         return {}
-    with path.open(newline="") as handle:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(handle) if row.get("epoch")}
-    ordered = [rows[e] for e in sorted(rows)]
-    missing = ("", None, "NA")
-    columns = [c for c in (ordered[0] if ordered else []) if any(r[c] not in missing for r in ordered)]
-    return {c: [float(r[c]) if r[c] not in missing else float("nan") for r in ordered] for c in columns}
+    table = pd.read_csv(path, na_values=["NA"], on_bad_lines="skip").apply(pd.to_numeric, errors="coerce")
+    if "epoch" not in table:
+        return {}
+    table = table.dropna(subset=["epoch"]).drop_duplicates("epoch", keep="last").sort_values("epoch")
+    return {column: values.astype(float).tolist() for column, values in table.dropna(axis="columns", how="all").items()}
 
 
 def run_status(out_dir: str | Path) -> str:

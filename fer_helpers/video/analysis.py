@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import time
-import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from fer_helpers.inference.face_detection import (
     to_gray,
 )
 from fer_helpers.inference.face_prediction import FacePrediction
+from fer_helpers.quiet import with_progress
 from fer_helpers.video.io import Mp4Writer, VideoReader, prepare_output_folder
 from fer_helpers.video.tracking import MIN_HITS, SMOOTHING_S, IoUTracker, ProbabilitySmoother, follow_box
 
@@ -217,15 +217,9 @@ class VideoReport:
         return "\n".join(lines)
 
 
-def _with_progress(frames: Iterable, total: int, enabled: bool | None) -> Iterable:
-    """Return ``frames`` wrapped in a tqdm bar when ``enabled`` (None: when there are many frames)."""
-    if enabled is False or (enabled is None and total < PROGRESS_MIN_FRAMES):
-        return frames
-    from tqdm.auto import tqdm
-
-    with warnings.catch_warnings():  # a notebook without ipywidgets falls back to a text bar: no need to warn
-        warnings.simplefilter("ignore")
-        return tqdm(frames, total=total or None, unit="frame", desc="analysing", mininterval=1.0)
+def show_progress(total: int, progress: bool | None) -> bool:
+    """Return whether :func:`analyse_video` shows a progress bar: ``progress``, or when None for long videos only."""
+    return total >= PROGRESS_MIN_FRAMES if progress is None else progress
 
 
 def output_names(video: str | Path, stem: str | None = None) -> list[str]:
@@ -271,7 +265,14 @@ def analyse_video(
         total = -(-info.frame_count // every)  # frames to analyse, rounded up
         start = time.perf_counter()
         try:
-            for frame in _with_progress(reader.frames(every=every), total, progress):
+            frames = with_progress(
+                reader.frames(every=every),
+                enabled=show_progress(total, progress),
+                description="analysing",
+                unit="frame",
+                total=total or None,
+            )
+            for frame in frames:
                 faces = analyser.analyse(frame.image, index=frame.index, time_s=frame.time_s)
                 report.frames_analysed += 1
                 report.video_seconds = frame.time_s + every / info.fps

@@ -13,7 +13,6 @@ import os
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own messages off (read at its first use)
 
 import contextlib  # noqa: E402
-import tempfile  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -23,6 +22,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fer_helpers.errors import FERDataError  # noqa: E402
+from fer_helpers.output_paths import check_writable_folder  # noqa: E402
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
 """File name endings that ``fer-predict`` treats as videos (everything else is read as a photo)."""
@@ -252,21 +252,14 @@ class Mp4Writer:
         self.close()
 
 
-def prepare_output_folder(folder: str | Path, names: list[str]) -> tuple[list[Path], list[Path]]:
+def prepare_output_folder(folder: str | Path, names: list[str], option: str = "--out") -> tuple[list[Path], list[Path]]:
     """Create ``folder`` if needed, check it can be written, and return ``(paths of names, those already there)``.
 
-    Raises :class:`FERDataError` naming the folder when it cannot be created or written. The caller says which
-    existing files it replaces, so nothing is overwritten silently.
+    Raises :class:`~fer_helpers.output_paths.OutputPathError` (a :class:`FERDataError`) naming the folder and
+    ``option`` when it cannot be created or written. The caller says which existing files it replaces, so nothing
+    is overwritten silently.
     """
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise FERDataError(
-            f"Cannot write to the output folder {folder} ({err.strerror or err.__class__.__name__}); "
-            "choose a folder you can write to (--out DIR)."
-        ) from err
+    folder = check_writable_folder(folder, option=option)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / name for name in names]
     return paths, [path for path in paths if path.exists()]

@@ -21,7 +21,10 @@ def saved_model(tmp_path_factory) -> Path:
 
 def test_evaluate_writes_accuracy_fraction(saved_model: Path, small_synthetic: Path, tmp_path: Path, capsys):
     out = tmp_path / "m.json"
-    assert fer_evaluate(["--model", str(saved_model), "--data", str(small_synthetic), "--tta", "--json", str(out)]) == 0
+    assert (
+        fer_evaluate(["--model", str(saved_model), "--data", str(small_synthetic), "--tta", "flip", "--json", str(out)])
+        == 0
+    )
     metrics = json.loads(out.read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["num_images"] == 42 and metrics["tta"] is True
     assert sum(map(sum, metrics["confusion_matrix"])) == 42
@@ -58,6 +61,7 @@ def test_train_bad_data_path_is_one_line(tmp_path: Path, capsys):
     assert "missing does not exist" in err and "\n" not in err
 
 
+@pytest.mark.slow
 def test_console_scripts_are_installed_and_fail_without_traceback(tmp_path: Path):
     bin_dir = Path(sys.executable).parent
     result = subprocess.run(
@@ -83,6 +87,7 @@ def test_train_writes_every_artifact(tmp_path: Path, small_synthetic: Path, caps
     assert "Test accuracy:" in printed and "Synthetic data" in printed and "model.keras" in printed
 
 
+@pytest.mark.slow
 def test_train_time_budget_overrides_the_profile(tmp_path: Path, small_synthetic: Path, capsys):
     out = tmp_path / "run"
     # smoke plans 2 epochs; a budget far shorter than one epoch lets the first finish and stops there
@@ -97,3 +102,17 @@ def test_train_rejects_a_non_positive_time_budget(tmp_path: Path, capsys):
     with pytest.raises(SystemExit, match="2"):  # argparse refuses it before anything runs
         fer_train(["--data", "synthetic", "--time-budget", "0", "--out", str(tmp_path / "o")])
     assert "argument --time-budget: must be a positive, finite number of minutes" in capsys.readouterr().err
+
+
+def test_interrupting_fer_train_says_how_to_resume(capsys):
+    import argparse
+
+    from fer_helpers.cli.common import run_console_script
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    assert run_console_script(interrupted, argparse.ArgumentParser(prog="fer-x"), [], on_interrupt="rerun it") == 130
+    assert capsys.readouterr().err.strip() == "fer-x: interrupted; rerun it."
+    assert run_console_script(interrupted, argparse.ArgumentParser(prog="fer-y"), []) == 130
+    assert capsys.readouterr().err.strip() == "fer-y: interrupted."

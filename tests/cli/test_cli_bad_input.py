@@ -167,6 +167,12 @@ def test_overwrite_trains_a_new_run_in_its_place(finished_run, tmp_path: Path, c
         (["--seed", "-1"], r"argument --seed: must lie between 0 and 4294967295, not -1"),
         (["--augment", "strong"], r"argument --augment: invalid choice: 'strong'"),
         (["--profile", "laptop"], r"argument --profile: invalid choice: 'laptop'"),
+        (["--arch", "resnet"], r"argument --arch: invalid choice: 'resnet'"),
+        (
+            ["--model", "vgg_bn"],
+            r"--model names a model file .*choose its architecture with --arch \(here: --arch vgg_bn\)",
+        ),
+        (["--model", "m.keras"], r"--model names a model file .*\(here: --arch baseline \| --arch vgg_bn"),
     ],
 )
 def test_train_refuses_bad_arguments_before_any_work(tmp_path: Path, capsys, extra, message):

@@ -77,11 +77,57 @@ def test_no_model_anywhere_says_to_pass_one(project_dir, photos, capsys):
     assert "--model" in capsys.readouterr().err
 
 
+def face_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "  face " in line]
+
+
+def test_a_tflite_model_reads_photos_as_its_keras_model_does(model_file, photos, tmp_path, capsys):
+    from fer_helpers.inference.export import save_tflite
+    from fer_helpers.models.files import load_trained_model
+
+    tflite = save_tflite(load_trained_model(model_file), tmp_path / "model.tflite")
+    assert fer_predict([str(photos["two_faces"]), "--model", str(model_file)]) == 0
+    keras_lines = face_lines(capsys.readouterr().out)
+    assert fer_predict([str(photos["two_faces"]), "--model", str(tflite)]) == 0
+    tflite_lines = face_lines(capsys.readouterr().out)
+    assert len(tflite_lines) == 2
+    for keras_line, tflite_line in zip(keras_lines, tflite_lines, strict=True):
+        assert keras_line.split()[:-1] == tflite_line.split()[:-1]  # same face, box and label
+        assert float(keras_line.split()[-1]) == pytest.approx(float(tflite_line.split()[-1]), abs=1e-3)
+
+
+@pytest.mark.parametrize("tta", ["none", "flip", "ten-crop"])
+def test_photos_take_every_tta_mode(model_file, photos, capsys, tta):
+    assert fer_predict([str(photos["two_faces"]), "--model", str(model_file), "--tta", tta]) == 0
+    assert len(face_lines(capsys.readouterr().out)) == 2
+
+
+def test_min_confidence_must_be_a_probability(model_file, photos, capsys):
+    for bad in ("1.5", "nan", "-0.1", "high"):
+        with pytest.raises(SystemExit):
+            fer_predict([str(photos["two_faces"]), "--model", str(model_file), "--min-confidence", bad])
+        assert "argument --min-confidence:" in capsys.readouterr().err
+
+
+def test_python_dash_m_fer_helpers_cli_says_how(capsys):
+    from fer_helpers.cli.__main__ import main
+
+    assert main([]) == 2
+    assert "usage: python -m fer_helpers.cli {train,evaluate,predict}" in capsys.readouterr().err
+    assert main(["fer-predict"]) == 2
+    assert "unknown command 'fer-predict'" in capsys.readouterr().err
+    assert main(["--help"]) == 0 and "predict   = fer-predict" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", "--help"])
+    assert stop.value.code == 0 and "usage: fer-predict" in capsys.readouterr().out
+
+
+@pytest.mark.slow
 def test_console_script_exits_non_zero_without_a_traceback(tmp_path, photos):
     bad_model = tmp_path / "bad.keras"
     bad_model.write_text("nope")
     result = subprocess.run(
-        [sys.executable, "-m", "fer_helpers.cli.predict", str(photos["two_faces"]), "--model", str(bad_model)],
+        [sys.executable, "-m", "fer_helpers.cli", "predict", str(photos["two_faces"]), "--model", str(bad_model)],
         capture_output=True,
         text=True,
         timeout=120,

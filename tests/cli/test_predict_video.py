@@ -91,13 +91,50 @@ def test_unwritable_output_folder(model_file, clip, tmp_path, capsys):
     blocker.write_text("not a folder")
     assert fer_predict([str(clip), "--model", str(model_file), "--out", str(blocker / "out")]) == 2
     err = capsys.readouterr().err
-    assert "Cannot write to the output folder" in err and "a_file" in err and "--out" in err
+    assert f"Cannot create --out {blocker / 'out'}" in err and "a_file is a file, not a folder" in err
 
 
-def test_every_must_be_positive(model_file, clip, capsys):
-    with pytest.raises(SystemExit):
-        fer_predict([str(clip), "--model", str(model_file), "--every", "0"])
-    assert "must be 1 or more" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--every", "0"], "argument --every: must be at least 1, not 0"),
+        (["--detect-size", "x"], "argument --detect-size: 'x' is not a whole number"),
+        (["--smoothing", "nan"], "argument --smoothing: must be a finite number of seconds, 0 or more, not nan"),
+        (["--smoothing", "inf"], "argument --smoothing: must be a finite number of seconds"),
+        (["--smoothing", "-1"], "argument --smoothing: must be a finite number of seconds"),
+        (["--tta", "five-crop"], "argument --tta: invalid choice: 'five-crop'"),
+        (["--min-confidence", "0.5"], "--min-confidence applies to photos only"),
+    ],
+)
+def test_video_options_are_checked_before_any_work(model_file, clip, tmp_path, capsys, option, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        fer_predict([str(clip), "--model", str(model_file), "--out", str(out), *option])
+    assert stop.value.code == 2 and message in capsys.readouterr().err and not out.exists()
+
+
+def test_videos_honour_tta(model, model_file, clip, tmp_path, monkeypatch):
+    from fer_helpers.video import analysis
+
+    seen = []
+    original = analysis.FrameAnalyser.analyse
+
+    def analyse(self, frame, **kwargs):
+        faces = original(self, frame, **kwargs)
+        seen.extend(face.prediction for face in faces)
+        return faces
+
+    monkeypatch.setattr(analysis.FrameAnalyser, "analyse", analyse)
+    assert (
+        fer_predict([str(clip), "--model", str(model_file), "--out", str(tmp_path), "--every", "10", "--tta", "flip"])
+        == 0
+    )
+    assert seen
+    classify = keras_classifier(model)
+    for prediction in seen[:3]:
+        face = prediction.face[None]
+        expected = (classify(face) + classify(face[:, :, ::-1])) / 2
+        np.testing.assert_allclose(prediction.probabilities, expected[0], atol=1e-5)
 
 
 def test_keras_classifier_agrees_with_predict_and_takes_any_batch_size(model):

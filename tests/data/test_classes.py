@@ -9,7 +9,6 @@ from fer_helpers.data.classes import (
     CLASS_NAMES,
     CSV_EMOTION_NAMES,
     label_from_csv_emotion,
-    label_from_folder,
 )
 from fer_helpers.data.csv_layout import load_csv_layout
 from fer_helpers.data.folder_layout import load_folder_layout
@@ -47,7 +46,3 @@ def test_same_face_gets_same_label_from_csv_and_from_folders(tmp_path: Path):
     folder_by_pixel = {int(img[0, 0]): int(label) for img, label in zip(from_folders.images, from_folders.labels)}
     assert csv_by_pixel == folder_by_pixel
     assert len(csv_by_pixel) == 7
-
-
-def test_folder_names_are_case_insensitive():
-    assert label_from_folder("Happy") == CLASS_INDEX["happy"]

@@ -174,8 +174,22 @@ def test_fer_predict_applies_the_saved_temperature_and_threshold(calibrated_mode
 def test_fer_predict_rejects_a_threshold_outside_0_to_1(calibrated_model, tmp_path, capsys):
     from fer_helpers.cli.predict import fer_predict
 
-    assert fer_predict([str(tmp_path / "none.jpg"), "--model", str(calibrated_model), "--min-confidence", "80"]) == 2
-    assert "--min-confidence" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # refused by argparse, before any work
+        fer_predict([str(tmp_path / "none.jpg"), "--model", str(calibrated_model), "--min-confidence", "80"])
+    assert stop.value.code == 2 and "argument --min-confidence: must lie between 0 and 1" in capsys.readouterr().err
+
+
+def test_fer_predict_rejects_a_saved_threshold_outside_0_to_1(calibrated_model, tmp_path, capsys):
+    import shutil
+
+    from fer_helpers.cli.predict import fer_predict
+
+    model = shutil.copy(calibrated_model, tmp_path / "odd.keras")
+    (tmp_path / "odd.json").write_text(
+        json.dumps({CALIBRATION_KEY: {"temperature": 1.0, "abstain": {"min_confidence": 80}}})
+    )
+    assert fer_predict([str(tmp_path / "none.jpg"), "--model", str(model)]) == 2
+    assert "The threshold saved next to" in capsys.readouterr().err
 
 
 def test_readme_and_results_quote_the_shipped_models_calibration():

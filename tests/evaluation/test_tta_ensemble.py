@@ -13,7 +13,7 @@ from fer_helpers.cli.evaluate import fer_evaluate
 from fer_helpers.data.imageset import ImageSet
 from fer_helpers.evaluation import metrics as evaluation
 from fer_helpers.evaluation.ensemble import ensemble_probabilities, evaluate_ensemble
-from fer_helpers.evaluation.metrics import choose_tta, evaluate_model, predict_with_tta, ten_crop_views, tta_mode
+from fer_helpers.evaluation.metrics import choose_tta, evaluate_model, predict_probabilities, ten_crop_views, tta_mode
 
 
 def tiny_model(seed: int, name: str) -> keras.Model:
@@ -33,14 +33,9 @@ def faces() -> ImageSet:
 
 
 def test_tta_names():
-    assert [tta_mode(t) for t in (False, None, True, "none", "flip", "ten-crop")] == [
-        "none",
-        "none",
-        "flip",
-        "none",
-        "flip",
-        "ten-crop",
-    ]
+    assert [tta_mode(t) for t in (None, "none", "flip", "ten-crop")] == ["none", "none", "flip", "ten-crop"]
+    with pytest.raises(ValueError, match="Unknown test-time augmentation True"):
+        tta_mode(True)  # the older flag is gone: say "flip"
     with pytest.raises(ValueError, match="Unknown test-time augmentation 'five-crop'"):
         tta_mode("five-crop")
 
@@ -65,13 +60,16 @@ def test_ten_crops_are_corners_centre_and_mirrors_resized_to_the_whole_face(face
 def test_ten_crop_prediction_is_the_mean_over_the_ten_views(faces: ImageSet):
     model = tiny_model(1, "a")
     expected = np.mean([model.predict(v[..., None], verbose=0) for v in ten_crop_views(faces.images)], axis=0)
-    np.testing.assert_allclose(predict_with_tta(model, faces.images, "ten-crop"), expected, atol=1e-5)
-    flip = predict_with_tta(model, faces.images, "flip")
-    np.testing.assert_allclose(flip, evaluation.predict_probabilities(model, faces.images, tta=True), atol=1e-6)
+    np.testing.assert_allclose(predict_probabilities(model, faces.images, "ten-crop"), expected, atol=1e-5)
+    flip = predict_probabilities(model, faces.images, "flip")
+    mirrored = model.predict(faces.images[:, :, ::-1, None].astype("float32"), verbose=0)
+    np.testing.assert_allclose(
+        flip, (model.predict(faces.images[..., None].astype("float32"), verbose=0) + mirrored) / 2, atol=1e-5
+    )
     metrics = evaluate_model(model, faces, tta="ten-crop")
     assert metrics["tta"] is True and metrics["tta_mode"] == "ten-crop"
     assert "ten-crop TTA" in evaluation.format_report(metrics)
-    assert evaluate_model(model, faces, tta=True)["tta_mode"] == "flip"
+    assert evaluate_model(model, faces, tta="flip")["tta_mode"] == "flip"
 
 
 def test_choose_tta_uses_the_faces_right_and_prefers_the_cheaper_mode_on_a_tie(faces: ImageSet, monkeypatch):

@@ -198,3 +198,41 @@ def test_given_boxes_skip_detection(model):
     photo = np.full((100, 100, 3), 128, np.uint8)  # no face Haar would find
     predictions = predict_faces(model, photo, boxes=[whole_image_box(photo)])
     assert len(predictions) == 1 and predictions[0].box == Box(0, 0, 100, 100)
+
+
+def test_photos_take_the_videos_compiled_call_or_any_classifier(model, tmp_path):
+    from fer_helpers.evaluation.metrics import predict_probabilities
+    from fer_helpers.inference.classifiers import load_classifier
+    from fer_helpers.inference.export import save_tflite
+
+    photo, _ = demo_photo(("happy", "sad", "surprise"))
+    by_model = predict_faces(model, photo)
+    from fer_helpers.inference import classifiers
+
+    compiled = classifiers._compiled[model]
+    predict_faces(model, photo)
+    assert classifiers._compiled[model] is compiled  # compiled once per model, not once per photo
+    faces = np.stack([p.face for p in by_model])
+    for tta in ("none", "flip", "ten-crop"):  # the photo path agrees with evaluation's model.predict path
+        got = np.stack([p.probabilities for p in predict_faces(model, photo, tta=tta)])
+        np.testing.assert_allclose(got, predict_probabilities(model, faces, tta=tta), atol=1e-5)
+    tflite = load_classifier(save_tflite(model, tmp_path / "model.tflite"))
+    by_tflite = predict_faces(tflite, photo)
+    assert [p.box for p in by_tflite] == [p.box for p in by_model]
+    np.testing.assert_allclose([p.probabilities for p in by_tflite], [p.probabilities for p in by_model], atol=1e-4)
+
+
+def test_the_compiled_call_does_not_keep_a_model_alive():
+    import gc
+    import weakref
+
+    from fer_helpers.inference.classifiers import keras_classifier
+    from fer_helpers.models.builders import build_baseline
+
+    model = build_baseline()
+    classify = keras_classifier(model)
+    assert classify(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+    alive = weakref.ref(model)
+    del model, classify
+    gc.collect()
+    assert alive() is None

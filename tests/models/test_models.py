@@ -1,10 +1,9 @@
-"""Model builders and Grad-CAM."""
+"""Model builders (their Grad-CAM: tests/evaluation/test_gradcam.py)."""
 
 import keras
 import numpy as np
 import pytest
 
-from fer_helpers.evaluation.gradcam import gradcam_heatmap, gradcam_layer_name, overlay_heatmap, upsample_heatmap
 from fer_helpers.models.builders import MODEL_BUILDERS, build_model
 
 
@@ -26,41 +25,6 @@ def test_improved_model_is_bigger_than_baseline_but_cpu_sized():
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="Unknown model 'resnet9'.*baseline"):
         build_model("resnet9")
-
-
-class Halves(keras.layers.Layer):
-    """Splits a face into two channels: its top-left quarter, and the rest."""
-
-    def call(self, faces):
-        mask = np.zeros((1, 48, 48, 1), "float32")
-        mask[:, :24, :24] = 1.0
-        return keras.ops.concatenate([faces * mask, faces * (1 - mask)], axis=-1)
-
-
-def test_gradcam_points_where_the_evidence_is():
-    """Feature map 0 sees only the top-left quarter and class 0 reads only map 0: Grad-CAM must light up there."""
-    inputs = keras.Input((48, 48, 1))
-    identity = keras.initializers.Constant(np.eye(2)[None, None])
-    maps = keras.layers.Conv2D(2, 1, use_bias=False, kernel_initializer=identity, name="maps")(Halves()(inputs))
-    pooled = keras.layers.GlobalAveragePooling2D()(maps)
-    reads_map0 = keras.initializers.Constant([[1 / 255.0, 0.0], [0.0, 0.0]])
-    logits = keras.layers.Dense(2, use_bias=False, kernel_initializer=reads_map0)(pooled)
-    model = keras.Model(inputs, keras.layers.Activation("softmax")(logits))
-    heatmap = gradcam_heatmap(model, np.full((48, 48), 200, np.uint8), class_index=0, layer_name="maps")
-    assert heatmap.shape == (48, 48)
-    assert heatmap[:24, :24].min() == pytest.approx(1.0)
-    assert heatmap[24:, :].max() == 0.0 and heatmap[:, 24:].max() == 0.0
-
-
-def test_gradcam_on_course_models():
-    model = build_model("vgg_bn")
-    assert gradcam_layer_name(model) == "block4_2_relu"
-    face = np.random.default_rng(1).integers(0, 255, (48, 48), dtype=np.uint8)
-    heatmap = gradcam_heatmap(model, face)
-    assert heatmap.shape == (6, 6) and heatmap.min() >= 0 and heatmap.max() <= 1
-    assert upsample_heatmap(heatmap).shape == (48, 48)
-    overlay = overlay_heatmap(face, heatmap)
-    assert overlay.shape == (48, 48, 3) and overlay.dtype == np.uint8
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_BUILDERS))

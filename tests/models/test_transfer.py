@@ -49,6 +49,7 @@ def test_unfreezing_keeps_batch_norm_frozen():
     assert batch_norms and not any(layer.trainable for layer in batch_norms)
 
 
+@pytest.mark.slow
 def test_an_eager_step_trains_the_head_like_a_traced_one(faces):
     steps = []
     for eager in (False, True):
@@ -60,6 +61,7 @@ def test_an_eager_step_trains_the_head_like_a_traced_one(faces):
     np.testing.assert_allclose(steps[0], steps[1], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_one_training_step_changes_the_head_and_saves(faces, tmp_path):
     model = compile_transfer(build_transfer_model(weights=None), learning_rate=1e-2)
     frozen_before = [w.copy() for w in backbone_of(model).get_weights()]

@@ -1,4 +1,5 @@
-"""Helpers behind notebooks 04-06: batched Grad-CAM, its figures, the course model, recorded metrics, Drive."""
+"""Helpers behind notebooks 04-06: prediction figures, the course model, recorded metrics, Drive (Grad-CAM: its own
+file, tests/evaluation/test_gradcam.py)."""
 
 import json
 from pathlib import Path
@@ -12,43 +13,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from fer_helpers import plots  # noqa: E402
-from fer_helpers.data.classes import CLASS_NAMES  # noqa: E402
 from fer_helpers.errors import ModelFileError  # noqa: E402
 from fer_helpers.evaluation import recorded_metrics
-from fer_helpers.evaluation.gradcam import gradcam_batch, gradcam_heatmap  # noqa: E402
 from fer_helpers.models import shipped as course_model
-from fer_helpers.models.builders import build_model  # noqa: E402
 from fer_helpers.training import colab_drive
 from fer_helpers.training.course_model import load_course_model
 
 
 @pytest.fixture(scope="module")
-def model() -> keras.Model:
-    keras.utils.set_random_seed(1)
-    return build_model("baseline")
-
-
-@pytest.fixture(scope="module")
 def faces() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (4, 48, 48), dtype=np.uint8)
-
-
-def test_gradcam_batch_equals_gradcam_heatmap_face_by_face(model, faces):
-    heatmaps, probs = gradcam_batch(model, faces, class_indices=[0, 3, 6, 1])
-    assert heatmaps.shape == (4, 12, 12) and probs.shape == (4, 7)
-    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
-    for face, heatmap, c in zip(faces, heatmaps, [0, 3, 6, 1]):
-        assert np.allclose(heatmap, gradcam_heatmap(model, face, class_index=c), atol=1e-5)
-    assert heatmaps.min() >= 0 and heatmaps.max() == pytest.approx(1.0)  # each map is divided by its peak
-
-
-def test_gradcam_batch_explains_the_predicted_class_by_default(model, faces):
-    heatmaps, probs = gradcam_batch(model, faces, layer_name="block2_conv")
-    assert heatmaps.shape == (4, 24, 24)
-    predicted = probs.argmax(axis=1)
-    for face, heatmap, c in zip(faces, heatmaps, predicted):
-        expected = gradcam_heatmap(model, face, class_index=int(c), layer_name="block2_conv")
-        assert np.allclose(heatmap, expected, atol=1e-5)
 
 
 def titles(fig) -> list[str]:
@@ -63,31 +37,6 @@ def test_plot_predictions_titles_true_and_predicted_class_in_colour(faces):
     colours = [matplotlib.colors.to_hex(ax.title.get_color()) for ax in fig.axes]
     green, red = matplotlib.colors.to_hex("tab:green"), matplotlib.colors.to_hex("tab:red")
     assert colours == [green, red, green, red]
-    plt.close(fig)
-
-
-def test_plot_gradcam_grid_shows_every_requested_class(model, faces):
-    one_face = np.repeat(faces[:1], 7, axis=0)
-    fig = plots.plot_gradcam_grid(model, one_face, class_indices=range(7), columns=7)
-    assert [t.split()[0] for t in titles(fig)] == list(CLASS_NAMES)
-    assert fig.axes[0].images[0].get_array().shape == (48, 48, 3)
-    plt.close(fig)
-    fig = plots.plot_gradcam_grid(model, faces, labels=[0, 1, 2, 3], columns=3)
-    assert len(fig.axes) == 6 and all(t.startswith("true ") and "\npred " in t for t in titles(fig))
-    plt.close(fig)
-
-
-def test_plot_gradcam_layers_has_one_row_per_layer(model, faces):
-    fig = plots.plot_gradcam_layers(model, faces[:3], ["block3_conv", "block1_conv"])
-    assert len(fig.axes) == 9
-    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert labels == ["face", "block3_conv\n12×12", "block1_conv\n48×48"]
-    plt.close(fig)
-
-
-def test_plot_gradcam_steps(model, faces):
-    fig = plots.plot_gradcam_steps(model, faces[0], class_index=2)
-    assert titles(fig)[1] == "block3_conv: 12×12" and titles(fig)[3].startswith("overlay: fear ")
     plt.close(fig)
 
 

@@ -95,5 +95,5 @@ def test_output_folder_is_created_and_existing_files_are_reported(tmp_path):
 def test_output_folder_that_cannot_be_written(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("a file where the folder should go")
-    with pytest.raises(FERDataError, match=r"Cannot write to the output folder .*a_file.*--out"):
+    with pytest.raises(FERDataError, match=r"Cannot create --out .*a_file is a file, not a folder"):
         prepare_output_folder(blocker / "out", ["a.csv"])

@@ -201,12 +201,7 @@ def test_smooth_rows_is_the_analysers_moving_average():
 
 
 def test_only_long_videos_show_a_progress_bar():
-    from tqdm.std import tqdm
+    from fer_helpers.video.analysis import PROGRESS_MIN_FRAMES, show_progress
 
-    from fer_helpers.video.analysis import PROGRESS_MIN_FRAMES, _with_progress
-
-    frames = [1, 2, 3]
-    assert _with_progress(frames, total=PROGRESS_MIN_FRAMES - 1, enabled=None) is frames
-    bar = _with_progress(frames, total=PROGRESS_MIN_FRAMES, enabled=None)
-    assert isinstance(bar, tqdm) and list(bar) == frames
-    assert _with_progress(frames, total=10_000, enabled=False) is frames
+    assert not show_progress(PROGRESS_MIN_FRAMES - 1, None) and show_progress(PROGRESS_MIN_FRAMES, None)
+    assert not show_progress(10_000, False) and show_progress(3, True)
