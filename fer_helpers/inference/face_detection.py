@@ -88,7 +88,7 @@ def to_gray(photo: np.ndarray) -> np.ndarray:
 
 def yunet_model_path() -> Path:
     """Return the path of YuNet's ONNX file inside the installed package."""
-    return Path(__file__).resolve().parent / "assets" / YUNET_MODEL
+    return Path(__file__).resolve().parents[1] / "assets" / YUNET_MODEL
 
 
 def haar_available() -> bool:

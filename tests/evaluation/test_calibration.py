@@ -189,7 +189,8 @@ def test_fer_predict_rejects_a_saved_threshold_outside_0_to_1(calibrated_model, 
         json.dumps({CALIBRATION_KEY: {"temperature": 1.0, "abstain": {"min_confidence": 80}}})
     )
     assert fer_predict([str(tmp_path / "none.jpg"), "--model", str(model)]) == 2
-    assert "The threshold saved next to" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "odd.json" in err and "calibration.abstain.min_confidence" in err and "--min-confidence" not in err
 
 
 def test_readme_and_results_quote_the_shipped_models_calibration():
