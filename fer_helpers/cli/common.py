@@ -173,14 +173,6 @@ def positive_minutes(text: str) -> float:
     return value
 
 
-def non_negative_seconds(text: str) -> float:
-    """Parse a finite number of seconds of at least 0 (for ``argparse``): no negatives, ``inf`` or ``nan``."""
-    value = _parse(text, float, "a number of seconds")
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, not {text}")
-    return value
-
-
 def seed_number(text: str) -> int:
     """Parse a random seed: a whole number from 0 to 2**32 - 1, what NumPy and TensorFlow accept (for ``argparse``)."""
     value = _parse(text, int, "a whole number")
