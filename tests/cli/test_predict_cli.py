@@ -150,7 +150,7 @@ def test_the_detector_option_picks_the_face_detector(model_file, photos, capsys,
         used.append(kwargs.get("detector"))
         return real(photo, *args, **kwargs)
 
-    monkeypatch.setattr(face_detection, "detect_faces", spy)
+    monkeypatch.setattr("fer_helpers.inference.face_prediction.detect_faces", spy)  # where predict_faces looks it up
     assert fer_predict([str(photos["two_faces"]), "--model", str(model_file), "--detector", detector]) == 0
     assert used == [detector]
     assert len([line for line in capsys.readouterr().out.splitlines() if "  face " in line]) == 2

@@ -126,7 +126,7 @@ def test_videos_honour_tta(model, model_file, clip, tmp_path, monkeypatch):
 
     monkeypatch.setattr(analysis.FrameAnalyser, "analyse", analyse)
     assert (
-        fer_predict([str(clip), "--model", str(model_file), "--out", str(tmp_path), "--every", "10", "--tta", "flip"])
+        fer_predict([str(clip), "--model", str(model_file), "--out", str(tmp_path), "--every", "2", "--tta", "flip"])
         == 0
     )
     assert seen

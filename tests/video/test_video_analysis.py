@@ -41,6 +41,10 @@ AWAY = DemoFace(("happy", None, "happy"), start=(0.5, 0.5), end=(0.5, 0.5), size
 # wide, and wobbling differently on drawn faces) give it 66 %. The real model keeps its prediction about as often with
 # either detector's crops (docs/results.md), so these tests use Haar where this OpenCV has it.
 DETECTOR = "haar" if haar_available() else "yunet"
+STILL_SIZES = (0.5,) if DETECTOR == "haar" else (0.35, 0.5, 0.65)
+"""Sizes of the stills the templates are cut from: YuNet's boxes follow a zooming face less closely than Haar's, so
+its templates come from three sizes (with OpenCV 5.1 and one size the stand-in scored 66 %; with three it clears
+the 90 % bar)."""
 
 
 def template_classifier(seeds: list[int]):
@@ -55,14 +59,15 @@ def template_classifier(seeds: list[int]):
     nudges = [(dx, dy, ds) for dx in (-0.04, 0, 0.04) for dy in (-0.04, 0, 0.04) for ds in (-0.06, 0, 0.06)]
     for seed in seeds:
         for label, name in enumerate(CLASS_NAMES):
-            still = DemoFace((name,), start=(0.5, 0.5), end=(0.5, 0.5), size=(0.5, 0.5), seed=seed)
-            gray = to_gray(next(demo_video_frames([still], width=320, height=240, seed=seed))[0])
-            for x, y, w, h in detect_faces(gray, detector=DETECTOR):
-                for dx, dy, ds in nudges:
-                    grow = round(ds * w)
-                    nudged = Box(x + round(dx * w) - grow // 2, y + round(dy * h) - grow // 2, w + grow, h + grow)
-                    templates.append(crop_face(gray, nudged))
-                    labels.append(label)
+            for size in STILL_SIZES:
+                still = DemoFace((name,), start=(0.5, 0.5), end=(0.5, 0.5), size=(size, size), seed=seed)
+                gray = to_gray(next(demo_video_frames([still], width=320, height=240, seed=seed))[0])
+                for x, y, w, h in detect_faces(gray, detector=DETECTOR):
+                    for dx, dy, ds in nudges:
+                        grow = round(ds * w)
+                        nudged = Box(x + round(dx * w) - grow // 2, y + round(dy * h) - grow // 2, w + grow, h + grow)
+                        templates.append(crop_face(gray, nudged))
+                        labels.append(label)
 
     def standardise(faces: np.ndarray) -> np.ndarray:
         flat = np.stack([cv2.GaussianBlur(face, (0, 0), 1.5) for face in faces]).reshape(len(faces), -1)
