@@ -10,40 +10,18 @@ which rebuilds the checkpoint from the backup's weights and measures it. Crashes
 from __future__ import annotations
 
 import csv
-import dataclasses
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-from fer_helpers.data.dataset import load_fer2013
 from fer_helpers.evaluation.metrics import predict_probabilities
-from fer_helpers.profiles import get_profile
 from fer_helpers.training.checkpoints import checkpoint_record
 from fer_helpers.training.fit import train_model
+from tests.training.conftest import StopAfter
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def data(small_synthetic: Path):
-    return load_fer2013(small_synthetic, progress=False, verbose=False)
-
-
-@pytest.fixture(scope="module")
-def profile():
-    return dataclasses.replace(get_profile("smoke"), model="baseline", subset=1.0)
-
-
-class StopAfter(keras.callbacks.Callback):
-    def __init__(self, after: int):
-        super().__init__()
-        self.after = after
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.after:
-            raise KeyboardInterrupt(f"stopped after epoch {epoch + 1}")
 
 
 def val_accuracy(model, data) -> float:

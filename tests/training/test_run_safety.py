@@ -15,12 +15,11 @@ import keras
 import numpy as np
 import pytest
 
-from fer_helpers.data.dataset import load_fer2013
 from fer_helpers.errors import FERDataWarning
-from fer_helpers.profiles import get_profile
 from fer_helpers.training.experiment import train_and_evaluate
 from fer_helpers.training.fit import train_model
 from fer_helpers.training.run_folder import read_history
+from tests.training.conftest import StopAfter
 
 pytestmark = pytest.mark.slow
 
@@ -28,28 +27,6 @@ pytestmark = pytest.mark.slow
 BACKUP_DIR, BEST_CHECKPOINT, PREVIOUS_RUN_DIR = "backup", "best.keras", ".previous-run"
 KERAS_BACKUP_WEIGHTS, KERAS_BACKUP_METADATA, SAFE_COPY_DIR = "latest.weights.h5", "training_metadata.json", "safe"
 RunFolderError = ValueError  # fer_helpers.training.run_folder.RunFolderError is one
-
-
-@pytest.fixture(scope="module")
-def data(small_synthetic: Path):
-    return load_fer2013(small_synthetic, progress=False, verbose=False)
-
-
-@pytest.fixture(scope="module")
-def profile():
-    return dataclasses.replace(get_profile("smoke"), model="baseline", subset=1.0)
-
-
-class StopAfter(keras.callbacks.Callback):
-    """Interrupt training at the end of epoch ``after`` (after the backup is saved), as a kill would."""
-
-    def __init__(self, after: int):
-        super().__init__()
-        self.after = after
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.after:
-            raise KeyboardInterrupt(f"stopped after epoch {epoch + 1}")
 
 
 class FailAtStart(keras.callbacks.Callback):
